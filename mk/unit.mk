@@ -1,0 +1,4 @@
+# Unit tests: Python code, module logic, role documentation drift.
+.PHONY: unit
+unit: venv
+	pytest tests/unit
