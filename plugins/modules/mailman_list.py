@@ -112,11 +112,10 @@ import urllib.request
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-
-LIST_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-RESERVED_SUFFIXES = (
-    "-bounces", "-confirm", "-join", "-leave", "-owner", "-request", "-subscribe", "-unsubscribe",
+from ansible_collections.listserver.mailman3.plugins.module_utils.provider_aliases import (
+    validate_list_name,
 )
+
 ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -140,7 +139,8 @@ class Rest:
         if data is not None:
             body = urllib.parse.urlencode(data, doseq=True).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        request = urllib.request.Request(self.base + path, data=body, headers=headers, method=method)
+        url = self.base + path  # http(s) only: checked in main()
+        request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
                 payload = response.read()
@@ -181,11 +181,10 @@ def member_entry(item: Any) -> tuple[str, str]:
 
 def validate(module: AnsibleModule) -> None:
     name = module.params["name"]
-    if not LIST_NAME.match(name) or name.endswith(RESERVED_SUFFIXES):
-        module.fail_json(
-            msg=f"list name '{name}' is invalid: use lowercase letters, digits, '.', '_' "
-            f"and '-', starting with a letter or digit, not ending in {', '.join(RESERVED_SUFFIXES)}"
-        )
+    try:
+        validate_list_name(name)
+    except ValueError as err:
+        module.fail_json(msg=str(err))
     people = module.params["owners"] + module.params["moderators"]
     people += [member_entry(m)[0] for m in module.params["members"]]
     bad = [p for p in people if not ADDRESS.match(p)]
@@ -194,8 +193,13 @@ def validate(module: AnsibleModule) -> None:
 
 
 def ensure_roles(
-    module: AnsibleModule, rest: Rest, list_id: str, role: str, wanted: list[tuple[str, str]],
-    exclusive: bool, changes: list[str],
+    module: AnsibleModule,
+    rest: Rest,
+    list_id: str,
+    role: str,
+    wanted: list[tuple[str, str]],
+    exclusive: bool,
+    changes: list[str],
 ) -> None:
     roster = rest.get(f"/lists/{list_id}/roster/{role}") or {}
     present = {e["email"].lower(): e for e in roster.get("entries", [])}
@@ -205,8 +209,12 @@ def ensure_roles(
         changes.append(f"add {role} {address}")
         if not module.check_mode:
             data = {
-                "list_id": list_id, "subscriber": address, "role": role,
-                "pre_verified": "True", "pre_confirmed": "True", "pre_approved": "True",
+                "list_id": list_id,
+                "subscriber": address,
+                "role": role,
+                "pre_verified": "True",
+                "pre_confirmed": "True",
+                "pre_approved": "True",
             }
             if display_name:
                 data["display_name"] = display_name
@@ -237,8 +245,12 @@ def run(module: AnsibleModule) -> None:
             changes.append(f"delete list {fqdn}")
             if not module.check_mode:
                 rest.call("DELETE", f"/lists/{list_id}")
-        module.exit_json(changed=bool(changes), changes=changes, list_id=list_id,
-                         diff={"before": {"list": fqdn} if existing else {}, "after": {}})
+        module.exit_json(
+            changed=bool(changes),
+            changes=changes,
+            list_id=list_id,
+            diff={"before": {"list": fqdn} if existing else {}, "after": {}},
+        )
 
     if rest.get(f"/domains/{p['domain']}") is None:
         changes.append(f"create domain {p['domain']}")
@@ -248,8 +260,12 @@ def run(module: AnsibleModule) -> None:
     if existing is None:
         changes.append(f"create list {fqdn}")
         if module.check_mode:
-            module.exit_json(changed=True, changes=changes, list_id=list_id,
-                             diff={"before": {}, "after": {"list": fqdn, **p["settings"]}})
+            module.exit_json(
+                changed=True,
+                changes=changes,
+                list_id=list_id,
+                diff={"before": {}, "after": {"list": fqdn, **p["settings"]}},
+            )
         rest.call("POST", "/lists", {"fqdn_listname": fqdn})
 
     wanted = dict(p["settings"])
@@ -258,25 +274,47 @@ def run(module: AnsibleModule) -> None:
     config = rest.call("GET", f"/lists/{list_id}/config")
     unknown = sorted(k for k in wanted if k not in config)
     if unknown:
-        module.fail_json(msg=f"list '{fqdn}': unknown settings {', '.join(unknown)}", list_id=list_id)
+        module.fail_json(
+            msg=f"list '{fqdn}': unknown settings {', '.join(unknown)}", list_id=list_id
+        )
     patch = {k: v for k, v in wanted.items() if not settings_equal(config[k], v)}
     if patch:
         before = {k: config[k] for k in patch}
         after = dict(patch)
         changes.append("settings " + ", ".join(sorted(patch)))
         if not module.check_mode:
-            rest.call("PATCH", f"/lists/{list_id}/config",
-                      {k: form_value(v) for k, v in patch.items()})
+            rest.call(
+                "PATCH", f"/lists/{list_id}/config", {k: form_value(v) for k, v in patch.items()}
+            )
 
-    ensure_roles(module, rest, list_id, "owner", [(a, "") for a in p["owners"]],
-                 p["exclusive_roles"], changes)
-    ensure_roles(module, rest, list_id, "moderator", [(a, "") for a in p["moderators"]],
-                 p["exclusive_roles"], changes)
-    ensure_roles(module, rest, list_id, "member", [member_entry(m) for m in p["members"]],
-                 False, changes)
+    ensure_roles(
+        module,
+        rest,
+        list_id,
+        "owner",
+        [(a, "") for a in p["owners"]],
+        p["exclusive_roles"],
+        changes,
+    )
+    ensure_roles(
+        module,
+        rest,
+        list_id,
+        "moderator",
+        [(a, "") for a in p["moderators"]],
+        p["exclusive_roles"],
+        changes,
+    )
+    ensure_roles(
+        module, rest, list_id, "member", [member_entry(m) for m in p["members"]], False, changes
+    )
 
-    module.exit_json(changed=bool(changes), changes=changes, list_id=list_id,
-                     diff={"before": before, "after": after})
+    module.exit_json(
+        changed=bool(changes),
+        changes=changes,
+        list_id=list_id,
+        diff={"before": before, "after": after},
+    )
 
 
 def main() -> None:
@@ -297,6 +335,8 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
+    if not module.params["rest_url"].startswith(("http://", "https://")):
+        module.fail_json(msg="rest_url must be an http:// or https:// URL")
     validate(module)
     try:
         run(module)
