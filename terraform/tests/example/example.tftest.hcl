@@ -1,0 +1,19 @@
+# Plans terraform.tfvars.example itself, so the documented example stays valid:
+#   terraform test -test-directory=tests/example -var-file=terraform.tfvars.example
+# (kept out of tests/ because it needs that -var-file).
+
+mock_provider "openstack" {}
+
+run "example_tfvars_plan" {
+  command = plan
+
+  assert {
+    condition     = output.name == "listserver-prod"
+    error_message = "The example's stack must be named listserver-prod."
+  }
+
+  assert {
+    condition     = length([for k, r in module.secgroup.ingress_rules : k if r.port == 22]) == 2
+    error_message = "The example opens SSH from one IPv4 and one IPv6 CIDR."
+  }
+}

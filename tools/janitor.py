@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Delete this project's expired list server stacks (test leftovers); dry run by default.
+
+A stack is what `terraform/` creates under one name `<prefix>-<stack>`: a server and a
+volume (`<name>-data`) carrying the metadata `managed-by=listserver`, a security group
+tagged `managed-by=listserver`, and a key pair of the same name. A stack is expired when
+its newest resource is older than --older-than hours (the `created-at` metadata, when
+set, wins over the API's creation time). Credentials: openrc (OS_*) or OS_CLOUD.
+
+    tools/janitor.py --older-than 6                # list what would go
+    tools/janitor.py --older-than 6 --delete       # delete it
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import openstack
+from keystoneauth1 import exceptions as ks_exceptions
+from openstack import exceptions as sdk_exceptions
+
+MARKER_KEY = "managed-by"
+MARKER_VALUE = "listserver"
+MARKER_TAG = f"{MARKER_KEY}={MARKER_VALUE}"
+KINDS = ("server", "volume", "security group", "key pair")  # deletion order
+
+
+@dataclass(frozen=True)
+class Found:
+    """One cloud resource that belongs to a stack."""
+
+    kind: str
+    ident: str
+    name: str
+    stack: str
+    created: datetime | None
+
+
+def parse_time(value: object) -> datetime | None:
+    """An API or metadata timestamp as an aware UTC datetime; None when absent or bad."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _created(metadata: dict[str, str] | None, api_value: object) -> datetime | None:
+    return parse_time((metadata or {}).get("created-at")) or parse_time(api_value)
+
+
+def discover(conn: Any, prefix: str) -> list[Found]:
+    """Every resource of every stack named `<prefix>-*` in the project."""
+    start = f"{prefix}-"
+    found: list[Found] = []
+    for server in conn.compute.servers(details=True):
+        meta = server.metadata or {}
+        if meta.get(MARKER_KEY) == MARKER_VALUE and server.name.startswith(start):
+            created = _created(meta, server.created_at)
+            found.append(Found("server", server.id, server.name, server.name, created))
+    for volume in conn.block_storage.volumes(details=True):
+        meta = volume.metadata or {}
+        if meta.get(MARKER_KEY) == MARKER_VALUE and (volume.name or "").startswith(start):
+            stack = volume.name.removesuffix("-data")
+            created = _created(meta, volume.created_at)
+            found.append(Found("volume", volume.id, volume.name, stack, created))
+    for group in conn.network.security_groups():
+        if MARKER_TAG in (group.tags or []) and group.name.startswith(start):
+            created = parse_time(group.created_at)
+            found.append(Found("security group", group.id, group.name, group.name, created))
+    stacks = {f.stack for f in found}
+    for keypair in conn.compute.keypairs():
+        # Key pairs carry no metadata: only those named after a marked stack are ours.
+        if keypair.name in stacks:
+            found.append(Found("key pair", keypair.name, keypair.name, keypair.name, None))
+    return found
+
+
+def expired(found: Iterable[Found], cutoff: datetime) -> list[Found]:
+    """Resources of the stacks whose every dated resource is older than `cutoff`."""
+    by_stack: dict[str, list[Found]] = defaultdict(list)
+    for item in found:
+        by_stack[item.stack].append(item)
+    doomed: list[Found] = []
+    for items in by_stack.values():
+        dates = [i.created for i in items if i.created is not None]
+        if dates and max(dates) < cutoff:
+            doomed.extend(items)
+    return sorted(doomed, key=lambda i: (KINDS.index(i.kind), i.name))
+
+
+def delete(conn: Any, item: Found) -> None:
+    """Delete one resource (already-gone counts as deleted)."""
+    actions: dict[str, Callable[..., object]] = {
+        "server": conn.compute.delete_server,
+        "volume": conn.block_storage.delete_volume,
+        "security group": conn.network.delete_security_group,
+        "key pair": conn.compute.delete_keypair,
+    }
+    actions[item.kind](item.ident, ignore_missing=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: 0 when everything listed was (or would be) deleted, 1 otherwise."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--os-cloud", help="cloud in clouds.yaml (default: $OS_CLOUD or OS_*)")
+    parser.add_argument("--prefix", default="listserver", help="name_prefix of the stacks")
+    parser.add_argument(
+        "--older-than", type=float, default=24.0, metavar="HOURS", help="age limit (24)"
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--dry-run", action="store_true", default=True, help="only list (the default)"
+    )
+    mode.add_argument("--delete", action="store_true", help="really delete")
+    args = parser.parse_args(argv)
+    if args.older_than < 0:
+        parser.error("--older-than must be 0 or more")
+
+    cutoff = datetime.now(UTC) - timedelta(hours=args.older_than)
+    verb = "deleted" if args.delete else "would delete"
+    failures = 0
+    try:
+        conn = openstack.connect(cloud=args.os_cloud)
+        doomed = expired(discover(conn, args.prefix), cutoff)
+        for item in doomed:
+            when = item.created.isoformat() if item.created else "-"
+            if args.delete:
+                try:
+                    delete(conn, item)
+                except sdk_exceptions.SDKException as exc:
+                    failures += 1
+                    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    print(f"failed to delete {item.kind} {item.name} ({item.ident}): {reason}")
+                    continue
+            print(f"{verb} {item.kind} {item.name} ({item.ident}) created {when}")
+    except ks_exceptions.Unauthorized:
+        print("authentication failed: the cloud refused the credentials (check OS_* / clouds.yaml)")
+        return 1
+    except (ks_exceptions.ClientException, sdk_exceptions.SDKException) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"cloud error: {first}")
+        return 1
+    stacks = len({i.stack for i in doomed})
+    print(f"{stacks} expired stack(s), {len(doomed)} resource(s) {verb}, {failures} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
