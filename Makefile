@@ -15,28 +15,26 @@ export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export LISTSERVER_CACHE_DIR := $(CACHE_DIR)
 
-HOST_PACKAGES := podman runc iptables mmdebstrap git
+HOST_PACKAGES := podman runc iptables mmdebstrap git python3-venv
 
 .PHONY: help
 help:
-	@echo "make demo    deploy the list server on the local lab (no cloud account needed)"
-	@echo "make test    run every test (lint, unit, terraform, molecule, end to end)"
-	@echo "make clean   remove lab containers, networks and images this project created"
+	@echo "make demo        deploy a list server on the local lab (no cloud account needed)"
+	@echo "make demo-clean  remove the demo's container"
+	@echo "make test        run every test (lint, unit, terraform, molecule)"
+	@echo "make clean       remove the lab's containers and images"
 
 .PHONY: host-deps
-host-deps: $(CACHE_DIR)/host-deps.stamp
-$(CACHE_DIR)/host-deps.stamp: Makefile
-	@mkdir -p $(CACHE_DIR)
-	@if ! dpkg-query -W -f='$${Status}\n' $(HOST_PACKAGES) 2>/dev/null | grep -qv '^install ok installed$$' && \
-	    [ "$$(dpkg-query -W -f='$${Status}\n' $(HOST_PACKAGES) 2>/dev/null | wc -l)" = "$(words $(HOST_PACKAGES))" ]; then \
-	  echo "host packages present"; \
-	else \
-	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $(HOST_PACKAGES); \
+host-deps:
+	@missing=$$(for p in $(HOST_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing host packages: $$missing"; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	@touch $@
 
 .PHONY: venv
-venv: $(VENV)/.complete
+venv: host-deps $(VENV)/.complete
 $(VENV)/.complete: requirements.txt
 	@mkdir -p $(CACHE_DIR)
 	rm -rf $(VENV)

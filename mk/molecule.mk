@@ -1,0 +1,9 @@
+# Role scenarios on the podman lab (Debian 12 and 13 hosts).
+MOLECULE_SCENARIOS ?= default nginx
+
+.PHONY: molecule
+molecule: venv lab-images
+	@for scenario in $(MOLECULE_SCENARIOS); do \
+	  echo "== molecule test -s $$scenario"; \
+	  molecule test -s $$scenario || exit 1; \
+	done
