@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from helpers import load_script
 from openstack_double import (  # tests/doubles, via conftest.py
     CloudState,
     OpenStackDouble,
@@ -29,17 +27,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "janitor.py"
 MARK = {"managed-by": "listserver"}
 
 
-def _load_janitor() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("janitor", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-janitor = _load_janitor()
+janitor = load_script("janitor")
 
 
 def hours_ago(hours: float) -> str:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from helpers import load_script
 from openstack_double import CloudState, OpenStackDouble  # tests/doubles, via conftest.py
 
 # openstacksdk's deprecation notices about its own internal calls are noise here.
@@ -23,17 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tools" / "openstack_preflight.py"
 
 
-def _load_preflight() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("openstack_preflight", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-preflight = _load_preflight()
+preflight = load_script("openstack_preflight")
 
 
 @pytest.fixture

@@ -13,18 +13,9 @@ from ansible_collections.listserver.mailman3.plugins.module_utils.provider_alias
     site_senders_for,
     validate_list_name,
 )
+from helpers import TEAM_ALIASES
 
-NINE = [
-    "team",
-    "team-bounces",
-    "team-confirm",
-    "team-join",
-    "team-leave",
-    "team-owner",
-    "team-request",
-    "team-subscribe",
-    "team-unsubscribe",
-]
+NINE = TEAM_ALIASES
 
 
 def lst(name: str, domain: str = "example.org", **extra: object) -> dict[str, object]:

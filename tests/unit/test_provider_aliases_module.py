@@ -16,22 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import TEAM_ALIASES
 from mail_api_double import MailApiDouble
 
 ROOT = Path(__file__).resolve().parents[2]
 WRONG_BEARER = "wrong-token-4242"
 SCOPELESS_BEARER = "scopeless-token-4242"
-TEAM = [
-    "team",
-    "team-bounces",
-    "team-confirm",
-    "team-join",
-    "team-leave",
-    "team-owner",
-    "team-request",
-    "team-subscribe",
-    "team-unsubscribe",
-]
+TEAM = TEAM_ALIASES
 OLD = [alias.replace("team", "old", 1) for alias in TEAM]
 LISTS: list[dict[str, Any]] = [
     {"name": "team", "domain": "example.org", "owners": ["alice@example.org"]},

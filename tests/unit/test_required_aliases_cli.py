@@ -8,20 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import TEAM_ALIASES
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = ROOT / "tools" / "required-aliases"
-TEAM = [
-    "team",
-    "team-bounces",
-    "team-confirm",
-    "team-join",
-    "team-leave",
-    "team-owner",
-    "team-request",
-    "team-subscribe",
-    "team-unsubscribe",
-]
+TEAM = TEAM_ALIASES
 VARS = """\
 listserver_admin_email: admin@example.org
 mailman_lists_definitions:
