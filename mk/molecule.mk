@@ -1,5 +1,5 @@
 # Role scenarios on the podman lab (Debian 12 and 13 hosts).
-MOLECULE_SCENARIOS ?= default nginx
+MOLECULE_SCENARIOS ?= default nginx standin mailpath
 
 .PHONY: molecule
 molecule: venv lab-images

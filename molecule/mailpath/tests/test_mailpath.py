@@ -1,0 +1,209 @@
+"""Mail path of the list server: relay, pacing and intake, against the lab peer."""
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import testinfra
+
+PEER = testinfra.get_host("podman://peer.mailpath.lab.test")
+SINK = "/home/sink/Maildir"
+LMTP_SINK = "/var/lib/lmtp-sink"
+SECRET_FRAGMENT = "#w%rd"  # noqa: S105 (a fragment of the lab password)
+
+
+def mailbox(host: Any) -> str:
+    return "mailbox12@lab.test" if "lists12" in host.backend.hostname else "mailbox13@lab.test"
+
+
+def token() -> str:
+    return "T" + uuid.uuid4().hex[:12]
+
+
+def wait(predicate: Callable[[], Any], timeout: float = 60, step: float = 1.0) -> Any:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(step)
+    return predicate()
+
+
+def peer_files(tok: str) -> list[str]:
+    out = PEER.run(f"grep -rl -- {tok} {SINK}/new {SINK}/cur 2>/dev/null").stdout
+    return [line for line in out.splitlines() if line]
+
+
+def peer_text(path: str) -> str:
+    return PEER.check_output(f"cat {path}")
+
+
+def lmtp_files(host: Any, rcpt: str, tok: str) -> list[str]:
+    out = host.run(f"grep -rl -- {tok} {LMTP_SINK}/{rcpt} 2>/dev/null").stdout
+    return [line for line in out.splitlines() if line]
+
+
+def in_mailbox(mb: str, tok: str) -> bool:
+    out = PEER.run(f"doveadm search -u {mb} mailbox INBOX HEADER Subject {tok}").stdout
+    return out.strip() != ""
+
+
+def put_in_mailbox(
+    mb: str, tok: str, delivered_to: str, sender: str = "alice@outside.test"
+) -> None:
+    msg = (
+        f"Delivered-To: {delivered_to}\\nFrom: {sender}\\nTo: {delivered_to}\\n"
+        f"Subject: {tok}\\nMessage-ID: <{tok}@outside.test>\\n\\nbody {tok}\\n"
+    )
+    PEER.check_output(f"printf '{msg}' | doveadm save -u {mb}")
+
+
+def logs(host: Any) -> str:
+    return host.run(
+        "journalctl --no-pager -n 200 -u postfix@- -u fetchmail-intake -t postfix/provider/smtp"
+        " -t postfix/intake/smtpd -t postfix/qmgr -t postfix/local"
+    ).stdout
+
+
+def test_only_loopback_listeners(host: Any) -> None:
+    assert host.socket("tcp://127.0.0.1:25").is_listening
+    assert host.socket("tcp://127.0.0.1:10026").is_listening
+    assert not host.socket("tcp://0.0.0.0:25").is_listening
+    assert host.check_output("postconf -h inet_interfaces") == "loopback-only"
+    assert host.check_output("postconf -h smtp_tls_security_level") == "secure"
+
+
+def test_secrets_stay_private(host: Any) -> None:
+    sasl = host.file("/etc/postfix/sasl_passwd")
+    assert (sasl.user, sasl.mode) == ("root", 0o600)
+    rc = host.file("/etc/fetchmail-intake/fetchmailrc")
+    assert (rc.user, rc.mode) == ("fetchmail-intake", 0o600)
+    assert SECRET_FRAGMENT not in host.check_output("ps -eo args")
+    assert SECRET_FRAGMENT not in host.run("journalctl --no-pager").stdout
+
+
+def test_intake_listener_refuses_relaying_and_unknown_addresses(host: Any) -> None:
+    out = host.run("swaks -4 --server 127.0.0.1:10026 --quit-after RCPT --to x@outside.test")
+    assert "554" in out.stdout, out.stdout
+    out = host.run("swaks -4 --server 127.0.0.1:10026 --quit-after RCPT --to nosuchlist@lab.test")
+    assert "550" in out.stdout, out.stdout
+    out = host.run("swaks -4 --server 127.0.0.1:10026 --quit-after RCPT --to team@lab.test")
+    assert out.rc == 0, out.stdout
+
+
+def test_local_sender_rewritten_and_relayed_over_verified_tls(host: Any) -> None:
+    tok = token()
+    host.check_output(
+        f"printf 'From: root\\nSubject: {tok}\\n\\n{tok}\\n'"
+        f" | /usr/sbin/sendmail -i bob+{tok}@outside.test"
+    )
+    files = wait(lambda: peer_files(tok), 90)
+    assert len(files) == 1, logs(host)
+    text = peer_text(files[0])
+    assert f"Return-Path: <{mailbox(host)}>" in text
+    assert re.search(rf"^From: .*{re.escape(mailbox(host))}", text, re.M), text
+    assert "Verified TLS connection established to peer.mailpath.lab.test" in host.check_output(
+        "journalctl --no-pager -t postfix/provider/smtp"
+    )
+    assert f"sasl_username={mailbox(host)}" in PEER.check_output(
+        "journalctl --no-pager -t postfix/submission/smtpd"
+    )
+
+
+def test_list_senders_kept_and_list_domain_member_relayed(host: Any) -> None:
+    tok = token()
+    host.check_output(
+        f"swaks -4 --server 127.0.0.1:25 --from team-bounces@lab.test --to carol+{tok}@lab.test "
+        f"--header 'From: team@lab.test' --header 'Subject: {tok}' --body {tok}"
+    )
+    files = wait(lambda: peer_files(tok), 90)
+    assert len(files) == 1, logs(host)
+    text = peer_text(files[0])
+    assert "Return-Path: <team-bounces@lab.test>" in text
+    assert "From: team@lab.test" in text
+    assert f"X-Original-To: carol+{tok}@lab.test" in text
+
+
+def test_intake_hands_list_mail_to_mailman(host: Any) -> None:
+    tok = token()
+    put_in_mailbox(mailbox(host), tok, "team@lab.test")
+    files = wait(lambda: lmtp_files(host, "team@lab.test", tok), 60)
+    assert files, logs(host)
+    assert "From: alice@outside.test" in host.check_output(f"cat {files[0]}")
+    assert wait(lambda: not in_mailbox(mailbox(host), tok), 20)
+
+
+def test_intake_unknown_address_goes_to_postmaster_without_loop(host: Any) -> None:
+    tok = token()
+    put_in_mailbox(mailbox(host), tok, "nosuchlist@lab.test", sender="stranger@outside.test")
+    files = wait(lambda: peer_files(tok), 120)
+    assert len(files) == 1, logs(host)
+    text = peer_text(files[0])
+    assert "X-Original-To: listadmin@outside.test" in text
+    assert wait(lambda: not in_mailbox(mailbox(host), tok), 20)
+    time.sleep(5)
+    assert len(peer_files(tok)) == 1
+    assert not in_mailbox(mailbox(host), tok)
+
+
+def test_mailbox_kept_while_local_mta_down(host: Any) -> None:
+    tok = token()
+    host.check_output("systemctl stop postfix")
+    try:
+        put_in_mailbox(mailbox(host), tok, "team@lab.test")
+        time.sleep(15)
+        assert in_mailbox(mailbox(host), tok)
+    finally:
+        host.check_output("systemctl start postfix")
+    assert wait(lambda: lmtp_files(host, "team@lab.test", tok), 60), logs(host)
+    assert wait(lambda: not in_mailbox(mailbox(host), tok), 20)
+
+
+def test_mail_queued_while_relay_down(host: Any) -> None:
+    tok = token()
+    PEER.check_output("systemctl stop postfix")
+    try:
+        host.check_output(
+            f"printf 'Subject: {tok}\\n\\n{tok}\\n' | /usr/sbin/sendmail -i dave+{tok}@outside.test"
+        )
+        queued = wait(
+            lambda: (
+                tok in host.check_output("postqueue -p")
+                or f"dave+{tok}" in host.check_output("postqueue -p")
+            ),
+            60,
+        )
+        assert queued
+        assert "status=bounced" not in host.check_output(
+            "journalctl --no-pager -t postfix/provider/smtp"
+        )
+    finally:
+        PEER.check_output("systemctl start postfix")
+    host.check_output("postqueue -f")
+    assert wait(lambda: peer_files(tok), 120), logs(host)
+
+
+def test_quota_pacing(host: Any) -> None:
+    """5 per 60 s: of 7 recipients, no 60 s window sees more than 5, none bounces."""
+    tok = token()
+    rcpts = " ".join(f"p{i}+{tok}@outside.test" for i in range(7))
+    host.check_output(f"printf 'Subject: {tok}\\n\\n{tok}\\n' | /usr/sbin/sendmail -i {rcpts}")
+    time.sleep(50)
+    # Within the first 50 s at most 5 (one every 13 s) have left, the rest waits.
+    early = len(peer_files(tok))
+    assert 1 <= early <= 5
+    report = host.check_output("listserver-quota")
+    assert "of 5 recipients" in report
+    assert "waiting:" in report
+    assert f"+{tok}@outside.test" in report
+    files = wait(lambda: len(peer_files(tok)) == 7 and peer_files(tok), 150, step=2)
+    assert files, logs(host)
+    times = sorted(float(PEER.check_output(f"stat -c %.3Y {f}")) for f in files)
+    for i in range(len(times) - 5):
+        assert times[i + 5] - times[i] > 60, times
+    assert "status=bounced" not in host.check_output(
+        "journalctl --no-pager -t postfix/provider/smtp"
+    )
