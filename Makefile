@@ -35,7 +35,9 @@ host-deps:
 
 .PHONY: venv
 venv: host-deps $(VENV)/.complete
-$(VENV)/.complete: requirements.txt
+# The path is keyed by requirements.txt's content: a fresh checkout's newer
+# mtime must not trigger a rebuild.
+$(VENV)/.complete: | requirements.txt
 	@mkdir -p $(CACHE_DIR)
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
