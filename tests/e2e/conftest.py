@@ -1,0 +1,187 @@
+"""Shared helpers of the end-to-end tests (molecule/e2e).
+
+Three parties, as in a deployment:
+- the outside world: the container ``outside.e2e.lab.test`` sends mail to the
+  provider stand-in's port 25 and reads the outside mailboxes over IMAPS
+  (``labmail.py``, copied there once per session);
+- the provider stand-in ``provider.e2e.lab.test``;
+- the list server ``lists.e2e.lab.test`` (the testinfra ``host``).
+
+Values come from the scenario's inventory (molecule/e2e/group_vars); values
+that reach a container travel base64-encoded, so no quoting can break them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shlex
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+import testinfra
+import yaml
+
+HERE = Path(__file__).resolve().parent
+SCENARIO = HERE.parent.parent / "molecule" / "e2e"
+STANDIN = "provider.e2e.lab.test"
+OUTSIDE = "outside.e2e.lab.test"
+LISTS = "lists.e2e.lab.test"
+CLIENT_PATH = "/usr/local/lib/e2e/labmail.py"
+
+
+def load_lab() -> dict[str, Any]:
+    """The inventory values the scenario converged with (group_vars/all)."""
+    values: dict[str, Any] = {}
+    for path in sorted((SCENARIO / "group_vars" / "all").glob("*.yml")):
+        values.update(yaml.safe_load(path.read_text()))
+    return values
+
+
+def _b64json(value: dict[str, Any]) -> str:
+    return base64.b64encode(json.dumps(value).encode()).decode()
+
+
+def install_client(outside: testinfra.host.Host) -> None:
+    """Put labmail.py on the outside client (idempotent)."""
+    code = base64.b64encode((HERE / "labmail.py").read_bytes()).decode()
+    result = outside.run(
+        f"mkdir -p {shlex.quote(str(Path(CLIENT_PATH).parent))} && "
+        f"echo {code} | base64 -d > {CLIENT_PATH}"
+    )
+    assert result.rc == 0, result.stderr
+
+
+@dataclass
+class World:
+    """The outside world: senders on port 25 and mailboxes over IMAPS."""
+
+    client: testinfra.host.Host
+    outside_password: str
+
+    def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        result = self.client.run(f"python3 {CLIENT_PATH} {operation} {_b64json(request)}")
+        assert result.rc == 0, result.stderr
+        answer: dict[str, Any] = json.loads(result.stdout)
+        return answer
+
+    def send(self, msg: EmailMessage, envelope_from: str, rcpts: list[str]) -> dict[str, Any]:
+        data = base64.b64encode(msg.as_bytes(policy=policy.SMTP)).decode()
+        request = {"envelope_from": envelope_from, "rcpts": rcpts, "data": data}
+        return self.call("send", request)
+
+    def post(self, msg: EmailMessage) -> None:
+        """Send as the message's From: to its To:, and insist it was accepted."""
+        sender = msg["From"].addresses[0].addr_spec
+        rcpts = [a.addr_spec for a in msg["To"].addresses]
+        answer = self.send(msg, sender, rcpts)
+        assert answer["error"] is None, answer
+        assert answer["refused"] == {}, answer
+
+    def fetch(
+        self,
+        mailbox: str,
+        needle: str = "",
+        count: int = 1,
+        timeout: float = 90,
+        delete: bool = False,
+    ) -> list[EmailMessage]:
+        """Messages in the mailbox containing needle; waits for count of them."""
+        answer = self.call(
+            "fetch",
+            {
+                "user": mailbox,
+                "password": self.outside_password,
+                "needle": needle,
+                "count": count,
+                "timeout": timeout,
+                "delete": delete,
+            },
+        )
+        parser = BytesParser(policy=policy.default)
+        return [parser.parsebytes(base64.b64decode(m)) for m in answer["messages"]]  # type: ignore[misc]
+
+    def expect(
+        self, mailbox: str, needle: str, count: int = 1, timeout: float = 90
+    ) -> list[EmailMessage]:
+        found = self.fetch(mailbox, needle, count, timeout)
+        assert len(found) >= count, f"{mailbox}: {len(found)} of {count} messages with {needle}"
+        return found
+
+
+@pytest.fixture(scope="session")
+def lab() -> dict[str, Any]:
+    return load_lab()
+
+
+@pytest.fixture(scope="session")
+def standin() -> testinfra.host.Host:
+    return testinfra.get_host(f"podman://{STANDIN}")
+
+
+@pytest.fixture(scope="session")
+def world(lab: dict[str, Any]) -> World:
+    client = testinfra.get_host(f"podman://{OUTSIDE}")
+    install_client(client)
+    return World(client, lab["provider_standin_outside_password"])
+
+
+@pytest.fixture
+def token() -> str:
+    """A word that marks one test's mail (ASCII, found in raw bytes)."""
+    return "e2e" + uuid.uuid4().hex[:12]
+
+
+REST = """
+import base64, json, os, urllib.error, urllib.request
+body = os.environ.get("BODY")
+req = urllib.request.Request("http://127.0.0.1:8001/3.1" + os.environ["P"],
+                             data=body.encode() if body else None,
+                             method=os.environ.get("METHOD") or None)
+token = base64.b64encode(("restadmin:" + os.environ["PW"]).encode()).decode()
+req.add_header("Authorization", "Basic " + token)
+try:
+    with urllib.request.urlopen(req, timeout=20) as r:
+        raw = r.read()
+        print(json.dumps({"status": r.status, "body": json.loads(raw) if raw else None}))
+except urllib.error.HTTPError as e:
+    print(json.dumps({"status": e.code, "body": None}))
+"""
+
+
+def run_python(host: testinfra.host.Host, code: str, **env: str) -> Any:
+    """Run a Python snippet on the host; it prints JSON, which is returned."""
+    assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    result = host.run(f"env {assignments} python3 -c {shlex.quote(code)}")
+    assert result.rc == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def rest(host: testinfra.host.Host, lab: dict[str, Any]) -> Callable[..., dict[str, Any]]:
+    """GET (or METHOD with a form BODY) on Mailman's REST API on the list server."""
+
+    def call(path: str, method: str = "", body: str = "") -> dict[str, Any]:
+        answer: dict[str, Any] = run_python(
+            host, REST, P=path, PW=lab["vault_mailman_rest_password"], METHOD=method, BODY=body
+        )
+        return answer
+
+    return call
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(2)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
