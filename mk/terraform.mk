@@ -29,9 +29,9 @@ terraform-test:
 	    "$$TF" -chdir=$$dir test -no-color; \
 	  fi; \
 	done; \
-	echo "== test $(TERRAFORM_ROOT)/terraform.tfvars.example"; \
+	echo "== test clients/example/terraform.tfvars"; \
 	"$$TF" -chdir=$(TERRAFORM_ROOT) test -no-color -test-directory=tests/example \
-	  -var-file=terraform.tfvars.example
+	  -var-file=../clients/example/terraform.tfvars
 
 # Rewrite the lock files after a provider version change (hashes are those of
 # the binary built here: same Go toolchain, -trimpath, CGO_ENABLED=0).

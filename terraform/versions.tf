@@ -1,6 +1,10 @@
 terraform {
   required_version = ">= 1.6.0"
 
+  # Local state. tools/client.py (make deploy CLIENT=...) keeps each client's
+  # in its own directory: init -backend-config=path=clients/<name>/terraform.tfstate.
+  backend "local" {}
+
   required_providers {
     openstack = {
       # Fully qualified so that Terraform and OpenTofu resolve the same address

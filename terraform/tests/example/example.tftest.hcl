@@ -1,6 +1,6 @@
-# Plans terraform.tfvars.example itself, so the documented example stays valid:
-#   terraform test -test-directory=tests/example -var-file=terraform.tfvars.example
-# (kept out of tests/ because it needs that -var-file).
+# Plans the example client's tfvars, so the documented example stays valid:
+#   terraform test -test-directory=tests/example -var-file=../clients/example/terraform.tfvars
+# (kept out of tests/ because it needs that -var-file; make terraform-test runs it).
 
 mock_provider "openstack" {}
 

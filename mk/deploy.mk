@@ -1,0 +1,45 @@
+# Real deployments, one directory per client (clients/<name>/, see
+# clients/example/README.md), and the post-deploy smoke tests.
+#   make deploy  CLIENT=acme   preflight, terraform apply, inventory, site.yml + aliases.yml
+#   make destroy CLIENT=acme   terraform destroy of that client's stack
+#   make stack / configure CLIENT=acme   the two halves of deploy (CI runs them as jobs)
+#   make smoke   CLIENT=acme   smoke tests against its host (or INVENTORY=<path>)
+#   make smoke-demo            the same tests against the demo's host (after make demo)
+#   make janitor JANITOR_PREFIX=listserver-test   list that prefix's stacks older than
+#                              JANITOR_HOURS (24); DELETE=1 deletes them. It deletes
+#                              every stack of the prefix, so the prefix is never a default.
+# Options: CLIENTS_DIR (keep clients in your own repository), AUTO_APPROVE=1 (no
+# Terraform prompt), ANSIBLE_ARGS (e.g. "--check --diff"), SMOKE_ARGS (pytest
+# options, e.g. --ca-bundle=...), SMOKE_HOSTS (default ansible://listserver).
+# Terraform is installed as for make terraform-test (tools/terraform-provider-build),
+# which is what the committed .terraform.lock.hcl records.
+
+CLIENTS_DIR ?= clients
+CLIENT_DIR = $(CLIENTS_DIR)/$(CLIENT)
+INVENTORY ?= $(if $(CLIENT),$(CLIENT_DIR)/inventory)
+SMOKE_HOSTS ?= ansible://listserver
+JANITOR_PREFIX ?=
+JANITOR_HOURS ?= 24
+CLIENT_STEPS := deploy stack configure destroy preflight
+
+.PHONY: $(CLIENT_STEPS) smoke smoke-demo janitor
+$(CLIENT_STEPS): $(VENV)/.complete
+	@test -n "$(CLIENT)" || { echo "usage: make $@ CLIENT=<name>, a directory of $(CLIENTS_DIR)/"; exit 2; }
+	@$(if $(filter configure,$@),,eval "$$(tools/terraform-provider-build)"; export TF TF_CLI_CONFIG_FILE;) \
+	tools/client.py $(if $(AUTO_APPROVE),--auto-approve) $@ $(CLIENT_DIR) -- $(ANSIBLE_ARGS)
+
+smoke: $(VENV)/.complete
+	@test -n "$(INVENTORY)" || { echo "usage: make smoke CLIENT=<name> or INVENTORY=<path>"; exit 2; }
+	pytest tests/smoke --hosts=$(SMOKE_HOSTS) --ansible-inventory=$(INVENTORY) $(SMOKE_ARGS)
+
+# podman:// reaches the container directly (seconds); the ansible:// default
+# works too (make smoke INVENTORY=tests/smoke/demo-inventory), one ansible run
+# per command.
+smoke-demo: $(VENV)/.complete
+	@podman container exists lists.demo.lab.test || { echo "the demo is not running: make demo"; exit 2; }
+	$(MAKE) --no-print-directory smoke INVENTORY=tests/smoke/demo-inventory \
+	  SMOKE_HOSTS=podman://lists.demo.lab.test
+
+janitor: $(VENV)/.complete
+	@test -n "$(JANITOR_PREFIX)" || { echo "usage: make janitor JANITOR_PREFIX=<name_prefix of throw-away stacks> [DELETE=1]"; exit 2; }
+	tools/janitor.py --prefix $(JANITOR_PREFIX) --older-than $(JANITOR_HOURS) $(if $(filter 1,$(DELETE)),--delete)

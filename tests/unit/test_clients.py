@@ -1,0 +1,164 @@
+"""The client directories (clients/example, clients/ci) fit the playbooks and terraform/.
+
+Each client is copied with the inventory `terraform output` would add and its vault
+filled with test values; Ansible then parses it and playbooks/preflight.yml, the first
+play of site.yml, accepts it on a local connection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from helpers import ROOT
+
+CLIENTS = ["example"]
+HOST = "listserver-test"
+# The vault of clients/example/.../vault.yml.example, filled with valid values.
+VAULT = {
+    "vault_mailman_db_password": "db p$a's\"s #w%rd \\ x",
+    "vault_mailman_web_db_password": "web p$a's\"s #w%rd \\ y",
+    "vault_mailman_rest_password": "rest p$a's\"s #w%rd \\ z",
+    "vault_mailman_archiver_key": "Kx7_ArchiverKey-0123456789abcdefghijkl",
+    "vault_django_secret_key": "dj $a's\"s #w%rd 0123456789abcdefghijklmnopqrstuvwxyz0123",
+    "vault_web_admin_password": "adm p$a's\"s #w%rd \\ w",
+    "vault_mailbox_password": "mailbox password",
+}
+# This machine over a local connection; the provider's relay is not reachable from it.
+LOCAL = {
+    "ansible_connection": "local",
+    "ansible_become": False,
+    "ansible_python_interpreter": "/usr/bin/python3",
+    "postfix_relay_check": False,
+    "fetchmail_imap_check": False,
+}
+
+
+def terraform_inventory() -> dict[str, Any]:
+    """The shape of terraform/'s `ansible_inventory` output (see terraform/main.tf); no
+    data volume, whose device the preflight would look for on this machine."""
+    host = {
+        "ansible_host": "203.0.113.10",
+        "ansible_user": "debian",
+        "listserver_data_device": "",
+        "listserver_data_device_by_id": "",
+        "listserver_data_volume_id": "",
+    }
+    groups = {"database": {"hosts": {HOST: host}}, "mailman": {"hosts": {HOST: {}}}}
+    groups["web"] = {"hosts": {HOST: {}}}
+    return {"all": {"children": {"listserver": {"children": groups}}}}
+
+
+def tfvars(path: Path) -> dict[str, Any]:
+    """Top-level `name = value` lines of a tfvars file (strings, numbers, lists, bools)."""
+    values = {}
+    for line in path.read_text().splitlines():
+        if match := re.fullmatch(r"([a-z_]+)\s*=\s*(.+?)\s*", line):
+            values[match[1]] = json.loads(match[2])
+    return values
+
+
+def ansible_env() -> dict[str, str]:
+    return {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+
+
+@pytest.fixture(params=CLIENTS)
+def client(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """A copy of the client as after `make stack`, with its vault filled in."""
+    name: str = request.param
+    copy = tmp_path / name
+    shutil.copytree(ROOT / "clients" / name, copy)
+    inventory = copy / "inventory"
+    (inventory / "terraform.yml").write_text(yaml.safe_dump(terraform_inventory()))
+    (inventory / "group_vars" / "all" / "vault.yml").write_text(yaml.safe_dump(VAULT))
+    return copy
+
+
+def test_inventory_puts_the_terraform_host_in_every_group(client: Path) -> None:
+    result = subprocess.run(
+        ["ansible-inventory", "-i", str(client / "inventory"), "--list"],
+        capture_output=True,
+        text=True,
+        env=ansible_env(),
+        check=True,
+    )
+    inventory = json.loads(result.stdout)
+    for group in ("database", "mailman", "web"):
+        assert inventory[group]["hosts"] == [HOST], group
+    assert set(inventory["listserver"]["children"]) == {"database", "mailman", "web"}
+    hostvars = inventory["_meta"]["hostvars"][HOST]
+    assert hostvars["ansible_become"] is True, "the playbooks need root on the host"
+    assert hostvars["ansible_host"] == "203.0.113.10"
+
+
+def test_preflight_of_site_yml_accepts_the_client(client: Path) -> None:
+    result = subprocess.run(
+        [
+            "ansible-playbook",
+            "-i",
+            str(client / "inventory"),
+            "-e",
+            json.dumps(LOCAL),
+            str(ROOT / "playbooks" / "preflight.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        env=ansible_env(),
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+
+
+@pytest.mark.parametrize("name", CLIENTS)
+def test_tfvars_set_only_declared_variables_and_the_inventory_fqdn(name: str) -> None:
+    declared = set(
+        re.findall(r'^variable "(\w+)"', (ROOT / "terraform/variables.tf").read_text(), re.M)
+    )
+    values = tfvars(ROOT / "clients" / name / "terraform.tfvars")
+    # Terraform only warns about an undeclared variable in a tfvars file.
+    assert set(values) <= declared, set(values) - declared
+    listserver = yaml.safe_load(
+        (ROOT / "clients" / name / "inventory/group_vars/all/listserver.yml").read_text()
+    )
+    assert values["fqdn"] == listserver["listserver_fqdn"]
+
+
+def test_example_vault_lists_every_secret_the_playbooks_read() -> None:
+    example = ROOT / "clients/example/inventory/group_vars/all/vault.yml.example"
+    listed = set(yaml.safe_load(example.read_text()))
+    wiring = (ROOT / "playbooks/group_vars/all/wiring.yml").read_text()
+    assert set(re.findall(r"\bvault_\w+", wiring)) <= listed
+    assert listed == set(VAULT), "update VAULT in this test with the example"
+
+
+@pytest.mark.parametrize(
+    ("path", "ignored"),
+    [
+        ("clients/example/inventory/group_vars/all/vault.yml", True),
+        ("clients/ci/inventory/group_vars/all/vault.yml", True),
+        ("clients/example/terraform.tfstate", True),
+        ("clients/example/.terraform/terraform.tfstate", True),
+        ("clients/ci/inventory/terraform.yml", True),
+        ("clients/acme/terraform.tfvars", True),
+        ("clients/acme/inventory/hosts.yml", True),
+        ("terraform/terraform.tfvars", True),
+        ("clients/example/terraform.tfvars", False),
+        ("clients/example/inventory/group_vars/all/vault.yml.example", False),
+        ("clients/ci/inventory/group_vars/all/listserver.yml", False),
+    ],
+)
+def test_git_keeps_client_data_and_secrets_out(path: str, ignored: bool) -> None:
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    result = subprocess.run(
+        ["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT, check=False
+    )
+    assert (result.returncode == 0) is ignored
