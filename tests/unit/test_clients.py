@@ -19,7 +19,7 @@ import pytest
 import yaml
 from helpers import ROOT
 
-CLIENTS = ["example"]
+CLIENTS = ["example", "ci"]
 HOST = "listserver-test"
 # The vault of clients/example/.../vault.yml.example, filled with valid values.
 VAULT = {
