@@ -23,6 +23,8 @@ help:
 	@echo "make demo-clean  remove the demo's container"
 	@echo "make test        run every test (lint, unit, terraform, molecule)"
 	@echo "make clean       remove the lab's containers and images"
+	@echo "make deploy CLIENT=<name>   deploy clients/<name> on its cloud (destroy: make destroy)"
+	@echo "make smoke CLIENT=<name>    post-deploy smoke tests (make smoke-demo: on the demo)"
 
 .PHONY: host-deps
 host-deps:

@@ -49,6 +49,6 @@ output "volume_by_id_path" {
 }
 
 output "ansible_inventory" {
-  description = "Ansible YAML inventory for this stack (groups listserver > database, mailman, web). Write it with `terraform output -raw ansible_inventory > inventory/terraform.yml`."
+  description = "Ansible YAML inventory for this stack (groups listserver > database, mailman, web). `make stack CLIENT=<name>` writes it to clients/<name>/inventory/terraform.yml."
   value       = yamlencode(local.inventory)
 }

@@ -1,6 +1,7 @@
-# Inputs of the list server stack. Copy terraform.tfvars.example to
-# terraform.tfvars and edit it; OpenStack credentials come from the
-# environment (openrc: OS_*, or clouds.yaml: OS_CLOUD), never from here.
+# Inputs of the list server stack, given per client in
+# clients/<name>/terraform.tfvars (template: clients/example/terraform.tfvars);
+# OpenStack credentials come from the environment (openrc: OS_*, or
+# clouds.yaml: OS_CLOUD), never from here.
 
 variable "name_prefix" {
   type        = string
