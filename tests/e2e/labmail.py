@@ -31,6 +31,10 @@ HOST = os.environ.get("STANDIN", "provider.e2e.lab.test")
 CA = os.environ.get("STANDIN_CA", "/etc/ssl/lab/standin-ca.pem")
 
 
+def text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
 def send(request: dict[str, Any]) -> dict[str, Any]:
     data = base64.b64decode(request["data"])
     result: dict[str, Any] = {"refused": {}, "error": None, "sent_at": time.time()}
@@ -38,11 +42,11 @@ def send(request: dict[str, Any]) -> dict[str, Any]:
         with smtplib.SMTP(HOST, int(request.get("port", 25)), timeout=30) as smtp:
             smtp.ehlo("outside.e2e.lab.test")
             refused = smtp.sendmail(request["envelope_from"], request["rcpts"], data)
-            result["refused"] = {k: [v[0], v[1].decode()] for k, v in refused.items()}
+            result["refused"] = {k: [v[0], text(v[1])] for k, v in refused.items()}
     except smtplib.SMTPRecipientsRefused as exc:
-        result["refused"] = {k: [v[0], v[1].decode()] for k, v in exc.recipients.items()}
+        result["refused"] = {k: [v[0], text(v[1])] for k, v in exc.recipients.items()}
     except smtplib.SMTPResponseException as exc:
-        result["error"] = [exc.smtp_code, exc.smtp_error.decode(errors="replace")]
+        result["error"] = [exc.smtp_code, text(exc.smtp_error)]
     except OSError as exc:
         result["error"] = [0, str(exc)]
     return result
@@ -82,7 +86,7 @@ def fetch(request: dict[str, Any]) -> dict[str, Any]:
                 found = _matching(conn, needle)
                 if len(found) >= wanted and request.get("delete"):
                     for uid, _raw, _date in found:
-                        conn.uid("STORE", uid, "+FLAGS", r"(\Deleted)")
+                        conn.uid("STORE", uid.decode(), "+FLAGS", r"(\Deleted)")
                     conn.expunge()
             error = None
         except (OSError, imaplib.IMAP4.error) as exc:

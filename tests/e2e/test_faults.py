@@ -32,10 +32,8 @@ def list_server_ready(host: testinfra.host.Host) -> bool:
     units = "postgresql mailman3 postfix fetchmail-intake"
     if host.run(f"systemctl is-active --quiet {units}").rc != 0:
         return False
-    return (
-        host.run("python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", 8024))'").rc
-        == 0
-    )
+    probe = "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", 8024))'"
+    return bool(host.run(probe).rc == 0)
 
 
 @contextmanager
