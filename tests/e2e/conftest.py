@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shlex
 import time
 import uuid
@@ -107,7 +108,7 @@ class World:
             },
         )
         parser = BytesParser(policy=policy.default)
-        return [parser.parsebytes(base64.b64decode(m)) for m in answer["messages"]]  # type: ignore[misc]
+        return [parser.parsebytes(base64.b64decode(m)) for m in answer["messages"]]
 
     def expect(
         self, mailbox: str, needle: str, count: int = 1, timeout: float = 90
@@ -176,6 +177,19 @@ def rest(host: testinfra.host.Host, lab: dict[str, Any]) -> Callable[..., dict[s
         return answer
 
     return call
+
+
+LOG_LINE = re.compile(r"^(?P<at>\d+\.\d+) \S+ (?P<ident>[\w/.-]+)\[\d+\]: (?P<text>.*)$")
+
+
+def mail_log(host: testinfra.host.Host, since: float, *idents: str) -> list[tuple[float, str, str]]:
+    """(time, syslog identifier, message) of the host's mail log lines since then."""
+    tags = " ".join(f"-t {shlex.quote(i)}" for i in idents)
+    out = host.run(
+        f"journalctl --merge -q --no-pager -o short-unix --since @{int(since)} {tags}"
+    ).stdout
+    found = (LOG_LINE.match(line) for line in out.splitlines())
+    return [(float(m["at"]), m["ident"], m["text"]) for m in found if m]
 
 
 def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
