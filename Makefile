@@ -13,6 +13,9 @@ VENV ?= $(CACHE_DIR)/venv-$(VENV_KEY)
 export PATH := $(VENV)/bin:$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Molecule writes its own ansible.cfg: Mitogen (see ansible.cfg) comes by environment.
+export ANSIBLE_STRATEGY_PLUGINS := $(CURDIR)/strategy_plugins
+export ANSIBLE_STRATEGY ?= mitogen_remote
 export LISTSERVER_CACHE_DIR := $(CACHE_DIR)
 
 HOST_PACKAGES := podman runc iptables mmdebstrap git python3-venv
@@ -23,6 +26,7 @@ help:
 	@echo "make demo-clean  remove the demo's container"
 	@echo "make test        run every test (lint, unit, terraform, molecule)"
 	@echo "make clean       remove the lab's containers and images"
+	@echo "make bench       converge time and memory benchmarks (bench-converge, bench-memory)"
 	@echo "make deploy CLIENT=<name>   deploy clients/<name> on its cloud (destroy: make destroy)"
 	@echo "make smoke CLIENT=<name>    post-deploy smoke tests (make smoke-demo: on the demo)"
 

@@ -1,0 +1,25 @@
+"""Mitogen's linear strategy for remote hosts, Ansible's own for controller plays.
+
+Mitogen keeps one Python interpreter per host and caches the modules it has
+sent, instead of starting a fresh interpreter that unpacks and compiles each
+module for every task: on the lab's 2-core machine 0.03 s instead of 0.5 s
+(SSH) or 1.3 s (podman exec) per task. Plays with `connection: local` run
+with the stock linear strategy: under Mitogen, async tasks on the controller
+lose their results (Molecule's instance creation waits forever), and those
+plays are short. ansible.cfg selects this strategy; ANSIBLE_STRATEGY=linear
+turns Mitogen off.
+"""
+
+from typing import Any
+
+from ansible.plugins.strategy.linear import StrategyModule as LinearStrategy
+from ansible_mitogen.plugins.strategy.mitogen_linear import StrategyModule as MitogenStrategy
+
+__all__ = ["StrategyModule"]
+
+
+class StrategyModule(MitogenStrategy):
+    def run(self, iterator: Any, play_context: Any) -> Any:
+        if iterator._play.connection in ("local", "ansible.builtin.local"):
+            return LinearStrategy.run(self, iterator, play_context)
+        return super().run(iterator, play_context)
