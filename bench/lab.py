@@ -1,0 +1,185 @@
+"""The benchmark lab: podman hosts from the lab images, playbook runs, cgroup memory.
+
+Shared by bench/converge and bench/memory. Hosts and variables live in
+bench/lab/ (an Ansible inventory); the container names are the host names.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LAB = ROOT / "bench" / "lab"
+INVENTORY = LAB / "hosts.yml"
+NETWORK = "listserver-bench"
+STANDIN = "provider.bench.lab.test"
+RELEASES = {"12": "bookworm", "13": "trixie"}
+CACHE = Path(os.environ.get("LISTSERVER_CACHE_DIR", Path.home() / ".cache" / "listserver"))
+WORKDIR = CACHE / "bench"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def podman(*args: str, check: bool = True, stdin: str | None = None) -> str:
+    result = subprocess.run(
+        ["podman", *args], input=stdin, capture_output=True, text=True, check=False
+    )
+    if check and result.returncode != 0:
+        raise RuntimeError(f"podman {' '.join(args)}: {result.stderr.strip()}")
+    return result.stdout
+
+
+def lists_host(version: str) -> str:
+    return f"lists{version}.bench.lab.test"
+
+
+def floor_host(version: str) -> str:
+    return f"floor{version}.bench.lab.test"
+
+
+def start(name: str, release: str) -> None:
+    """A fresh systemd-booted host on the lab network (an old one is removed)."""
+    subprocess.run([str(ROOT / "lab" / "build-image"), release], check=True)
+    podman("rm", "--force", "--time", "5", name, check=False)
+    if subprocess.run(["podman", "network", "exists", NETWORK], check=False).returncode:
+        podman("network", "create", NETWORK)
+    podman(
+        "run",
+        "--detach",
+        "--name",
+        name,
+        "--hostname",
+        name,
+        "--network",
+        NETWORK,
+        "--systemd=always",
+        "--ulimit",
+        "nofile=20000:20000",
+        "--ulimit",
+        "nproc=32768:32768",
+        f"localhost/listserver-lab:{release}",
+    )
+    for _ in range(60):
+        state = podman("exec", name, "systemctl", "is-system-running", check=False).strip()
+        if state in ("running", "degraded"):
+            return
+        time.sleep(1)
+    raise RuntimeError(f"{name} did not boot (state {state!r})")
+
+
+def remove(names: list[str]) -> None:
+    for name in names:
+        podman("rm", "--force", "--time", "5", name, check=False)
+    podman("network", "rm", NETWORK, check=False)
+
+
+@dataclass
+class Run:
+    seconds: float
+    changed: int
+    failed: int
+    output: str
+
+
+def playbook(playbook_path: Path, *args: str) -> Run:
+    """Run ansible-playbook against the lab inventory, timed from the outside."""
+    WORKDIR.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    env.setdefault("ANSIBLE_CALLBACKS_ENABLED", "ansible.posix.profile_tasks")
+    env.setdefault("ANSIBLE_ROLES_PATH", f"{ROOT / 'roles'}:{ROOT / 'tests' / 'lab' / 'roles'}")
+    command = [
+        "ansible-playbook",
+        "-i",
+        str(INVENTORY),
+        str(playbook_path),
+        "-e",
+        f"lab_workdir={WORKDIR}",
+        *args,
+    ]
+    began = time.monotonic()
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    seconds = time.monotonic() - began
+    log_file = WORKDIR / f"{playbook_path.stem}-{int(time.time())}.log"
+    log_file.write_text(result.stdout + result.stderr)
+    changed = sum(int(n) for n in re.findall(r" changed=(\d+)", result.stdout))
+    failed = sum(int(n) for n in re.findall(r" (?:failed|unreachable)=(\d+)", result.stdout))
+    if result.returncode != 0:
+        tail = "\n".join(result.stdout.splitlines()[-30:])
+        raise RuntimeError(f"{playbook_path.name} failed (log {log_file}):\n{tail}")
+    return Run(seconds, changed, failed, result.stdout)
+
+
+def timed_exec(name: str, script: str) -> float:
+    """Seconds a shell script takes inside a host."""
+    began = time.monotonic()
+    result = subprocess.run(
+        ["podman", "exec", name, "sh", "-euc", script], capture_output=True, text=True, check=False
+    )
+    seconds = time.monotonic() - began
+    if result.returncode != 0:
+        raise RuntimeError(f"{name}: {script[:60]}...: {result.stderr[-2000:]}")
+    return seconds
+
+
+def cgroup_memory(name: str) -> dict[str, int]:
+    """Memory of a host's cgroup (v1), in bytes.
+
+    non_cache = memory.usage_in_bytes - total_cache + total_shmem: everything
+    charged to the host (anonymous memory, kernel memory) except the page
+    cache; shared memory such as PostgreSQL's shared buffers is page cache to
+    the kernel, so it is added back: it cannot be reclaimed without swap.
+    The kernel's reclaimable dentry and inode caches (tens of MB after a
+    converge unpacked thousands of files) are dropped first, machine-wide
+    (vm.drop_caches=2; page cache is not dropped, it is left out anyway).
+    """
+    subprocess.run(["sync"], check=True)
+    Path("/proc/sys/vm/drop_caches").write_text("2\n")
+    path = podman("inspect", "--format", "{{.State.CgroupPath}}", name).strip()
+    root = Path("/sys/fs/cgroup/memory") / path.lstrip("/")
+    usage = int((root / "memory.usage_in_bytes").read_text())
+    stat = dict(
+        (key, int(value))
+        for key, value in (line.split() for line in (root / "memory.stat").read_text().splitlines())
+    )
+    non_cache = usage - stat["total_cache"] + stat["total_shmem"]
+    return {
+        "usage": usage,
+        "non_cache": non_cache,
+        "anon": stat["total_rss"],
+        "shmem": stat["total_shmem"],
+        "kernel": non_cache - stat["total_rss"] - stat["total_shmem"],
+        "page_cache": stat["total_cache"] - stat["total_shmem"],
+    }
+
+
+def unit_memory(name: str) -> dict[str, int]:
+    """Proportional anonymous + shared memory (Pss_Anon + Pss_Shmem) per systemd unit.
+
+    Summed over the processes of each unit's cgroup (name=systemd hierarchy);
+    proportional set sizes add up without counting shared pages twice.
+    """
+    path = podman("inspect", "--format", "{{.State.CgroupPath}}", name).strip()
+    root = Path("/sys/fs/cgroup/systemd") / path.lstrip("/")
+    units: dict[str, int] = {}
+    for procs in root.rglob("cgroup.procs"):
+        unit = procs.parent.name if procs.parent != root else "-"
+        total = 0
+        for pid in procs.read_text().split():
+            try:
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            except OSError:
+                continue
+            for line in rollup.splitlines():
+                if line.startswith(("Pss_Anon:", "Pss_Shmem:")):
+                    total += int(line.split()[1]) * 1024
+        if total:
+            units[unit] = units.get(unit, 0) + total
+    return dict(sorted(units.items(), key=lambda item: -item[1]))
