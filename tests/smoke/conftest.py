@@ -47,6 +47,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a target these tests would probe the machine running them: refuse."""
+    if not config.getoption("hosts") and any(HERE in item.path.parents for item in items):
+        raise pytest.UsageError(
+            "the smoke tests need a target: --hosts=ansible://listserver "
+            "--ansible-inventory=<inventory> (make smoke CLIENT=<name>)"
+        )
+
+
 @dataclass(frozen=True)
 class Expected:
     """What the inventory says the host under test should be."""
