@@ -1,0 +1,70 @@
+"""Mailman's runners forked from the pre-loading master (mailman_core_shared_runners)."""
+
+from __future__ import annotations
+
+import re
+
+import testinfra
+
+# Every runner a default start runs (nntp is off).
+RUNNERS = {
+    "archive", "bounces", "command", "digest", "in", "lmtp", "out",
+    "pipeline", "rest", "retry", "task", "virgin",
+}  # fmt: skip
+
+
+def runners(host: testinfra.host.Host) -> dict[str, int]:
+    """Runner name -> pid of the master's children, from the titles they give themselves.
+
+    The REST runner's gunicorn renames it "gunicorn: master [...]".
+    """
+    table = [
+        line.split(None, 2)
+        for line in host.check_output("ps -u list -o pid=,ppid=,args=").splitlines()
+    ]
+    master = [pid for pid, _, args in table if args.strip() == "mailman: master"]
+    assert len(master) == 1, f"mailman: master processes: {master}"
+    found = {}
+    for pid, ppid, args in table:
+        name = re.search(r"runner \[(\w+)\]", args)
+        if ppid != master[0]:
+            continue
+        if args.startswith("gunicorn: master"):
+            found["rest"] = int(pid)
+        elif name:
+            found[name.group(1)] = int(pid)
+    return found
+
+
+def anonymous_kb(host: testinfra.host.Host, pid: int) -> tuple[int, int]:
+    """(Anonymous, Pss_Anon) of a process; read as its owner (no CAP_SYS_PTRACE here)."""
+    rollup = host.check_output(f"runuser -u list -- cat /proc/{pid}/smaps_rollup")
+    fields = {line.split(":")[0]: int(line.split()[1]) for line in rollup.splitlines()[1:]}
+    return fields["Anonymous"], fields["Pss_Anon"]
+
+
+def test_every_runner_runs_under_the_preloading_master(host: testinfra.host.Host) -> None:
+    unit = host.check_output("systemctl show mailman3 --property ExecStart")
+    assert "/usr/local/lib/listserver/mailman-master.py" in unit
+    assert set(runners(host)) == RUNNERS
+
+
+def test_runners_share_their_memory_with_the_master(host: testinfra.host.Host) -> None:
+    """Forked, not exec'd: most of a runner's anonymous memory is shared.
+
+    An exec'd runner owns all of its anonymous pages (Pss_Anon = Anonymous).
+    """
+    for name, pid in runners(host).items():
+        anonymous, proportional = anonymous_kb(host, pid)
+        assert proportional < 0.7 * anonymous, f"{name}: {proportional} of {anonymous} kB own"
+
+
+def test_a_killed_runner_is_forked_again(host: testinfra.host.Host) -> None:
+    victim = runners(host)["virgin"]
+    host.run(f"kill -9 {victim}")
+    for _ in range(30):
+        pid = runners(host).get("virgin")
+        if pid and pid != victim:
+            return
+        host.run("sleep 1")
+    raise AssertionError("the master did not start the virgin runner again")
