@@ -1,5 +1,6 @@
-# Role scenarios on the podman lab (Debian 12 and 13 hosts).
-MOLECULE_SCENARIOS ?= default nginx standin mailpath
+# Role scenarios on the podman lab (Debian 12 and 13 hosts), then the mail
+# path end to end (molecule/e2e, tests/e2e: about 15 minutes).
+MOLECULE_SCENARIOS ?= default nginx standin mailpath e2e
 
 .PHONY: molecule
 molecule: venv lab-images
