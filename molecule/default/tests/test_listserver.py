@@ -121,6 +121,9 @@ def test_site_delivery_settings(host: testinfra.host.Host, lab_vars: dict[str, A
     assert mta["verp_probes"] == "no"
     assert mta["verp_confirmations"] == "no"
     assert mta["verp_delivery_interval"] == "0"
+    # Mailman VERPs -owner mail whatever verp_* says; the plain -bounces
+    # sender keeps it inside the mailbox's aliases (no Sender Mismatch).
+    assert mta["verp_format"] == "${bounces}"
     assert int(mta["max_recipients"]) <= 100
     mailman = rest(host, "/system/configuration/mailman", lab_vars["vault_mailman_rest_password"])
     assert mailman["body"]["site_owner"] == lab_vars["listserver_admin_email"]
