@@ -59,12 +59,16 @@ def test_runners_share_their_memory_with_the_master(host: testinfra.host.Host) -
         assert proportional < 0.7 * anonymous, f"{name}: {proportional} of {anonymous} kB own"
 
 
-def test_a_killed_runner_is_forked_again(host: testinfra.host.Host) -> None:
-    victim = runners(host)["virgin"]
-    host.run(f"kill -9 {victim}")
+def test_a_runner_told_to_restart_is_forked_again(host: testinfra.host.Host) -> None:
+    """SIGUSR1 asks a runner to restart; the master forks a new one.
+
+    (Only Mailman 3.3.10 also restarts a crashed runner; 3.3.8 does not.)
+    """
+    before = runners(host)["virgin"]
+    host.run(f"kill -USR1 {before}")
     for _ in range(30):
-        pid = runners(host).get("virgin")
-        if pid and pid != victim:
+        after = runners(host).get("virgin")
+        if after and after != before:
             return
         host.run("sleep 1")
     raise AssertionError("the master did not start the virgin runner again")

@@ -108,6 +108,10 @@ def main() -> None:
         config_path
     )
     master.Loop._start_runner = start_runner
+    # Mailman 3.3.8's master sleeps in pause() before its wait loop and has
+    # no SIGCHLD handler, so a runner that exits stays a zombie until some
+    # other signal arrives; 3.3.10 installs this same no-op handler.
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     set_title("mailman: master")
     master.main()
 
