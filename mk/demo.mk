@@ -1,13 +1,33 @@
-# The demo on the local lab: one list server, deployed by playbooks/site.yml.
-.PHONY: demo demo-clean clean
+# The demo on the local lab (molecule/demo, driven by tools/demo.py): the
+# provider stand-in and one list server deployed by playbooks/aliases.yml and
+# playbooks/site.yml, a post that crosses the real mail path, the copies in
+# the members' mailboxes at the stand-in.
+#   make demo        bring it up (again: idempotent), post once, print where to look
+#   make demo-post   post again and wait for the copies
+#   make demo-mail   the copies in each member's mailbox at the stand-in
+#   make demo-clean  remove the hosts, the network and the demo's secrets
+#   make demo-test   from scratch: demo, a second demo that must change nothing,
+#                    the check of the copies and the archive, then clean (make test)
+.PHONY: demo demo-post demo-mail demo-check demo-clean demo-test clean
 demo: venv host-deps
-	lab/build-image trixie
-	molecule converge -s demo
+	tools/demo.py up
 
-demo-clean: venv
-	molecule destroy -s demo
+demo-post demo-mail demo-check: $(VENV)/.complete
+	tools/demo.py $(patsubst demo-%,%,$@)
+
+demo-clean: $(VENV)/.complete
+	tools/demo.py clean
+
+# Cleans up whether it passes or not, and keeps the failure's exit code.
+demo-test: venv host-deps
+	tools/demo.py clean
+	status=0; \
+	{ tools/demo.py up && tools/demo.py up --unchanged && tools/demo.py check; } || status=$$?; \
+	tools/demo.py clean; \
+	exit $$status
 
 # Everything the lab created: scenario containers, networks and images.
 clean: venv
-	@for scenario in demo $(MOLECULE_SCENARIOS); do molecule destroy -s $$scenario || true; done
+	-tools/demo.py clean
+	@for scenario in $(MOLECULE_SCENARIOS); do molecule destroy -s $$scenario || true; done
 	-podman image rm localhost/listserver-lab:bookworm localhost/listserver-lab:trixie
