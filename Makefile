@@ -59,5 +59,5 @@ lab-images: host-deps
 include mk/*.mk
 
 .PHONY: test
-test: lint unit terraform-test molecule
+test: lint unit terraform-test molecule demo-test
 	@echo "all tests passed"
