@@ -23,8 +23,9 @@ HOST_PACKAGES := podman runc iptables mmdebstrap git python3-venv
 .PHONY: help
 help:
 	@echo "make demo        deploy a list server on the local lab (no cloud account needed)"
-	@echo "make demo-clean  remove the demo's container"
-	@echo "make test        run every test (lint, unit, terraform, molecule)"
+	@echo "make demo-mail   read the demo post's delivered copies (make demo-post: post again)"
+	@echo "make demo-clean  remove the demo's containers, network and files"
+	@echo "make test        run every test (lint, unit, terraform, molecule, end to end, demo)"
 	@echo "make clean       remove the lab's containers and images"
 	@echo "make bench       converge time and memory benchmarks (bench-converge, bench-memory)"
 	@echo "make deploy CLIENT=<name>   deploy clients/<name> on its cloud (destroy: make destroy)"
