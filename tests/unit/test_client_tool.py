@@ -11,13 +11,12 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import ROOT, load_script
-from openstack_double import CloudState, OpenStackDouble  # tests/doubles, via conftest.py
+from openstack_double import OpenStackDouble  # tests/doubles, via conftest.py
 
 SCRIPT = ROOT / "tools" / "client.py"
 INVENTORY = "all:\n  children:\n    listserver: {}\n"
@@ -48,18 +47,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::openstack.warnings.RemovedInSDK50Warning"),
     pytest.mark.filterwarnings("ignore::openstack.warnings.RemovedInSDK60Warning"),
 ]
-
-
-@pytest.fixture
-def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenStackDouble]:
-    """A project that can hold one stack; OS_* point at it."""
-    for name in list(os.environ):
-        if name.startswith("OS_"):
-            monkeypatch.delenv(name)
-    with OpenStackDouble(CloudState.infomaniak_like()) as double:
-        for name, value in double.openrc_env(application_credential=True).items():
-            monkeypatch.setenv(name, value)
-        yield double
 
 
 @pytest.fixture

@@ -3,16 +3,14 @@ credentials are documented and never printed."""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import yaml
 from helpers import ROOT, load_script
-from openstack_double import CloudState, OpenStackDouble, security_group, server
+from openstack_double import OpenStackDouble, security_group, server
 
 PIPELINE_FILE = ROOT / ".gitlab-ci.yml"
 PIPELINE: dict[str, Any] = yaml.safe_load(PIPELINE_FILE.read_text())
@@ -111,17 +109,6 @@ def test_every_credential_is_documented_and_never_printed() -> None:
         assert "set -x" not in line
         if re.match(r"\s*(echo|printf|cat)\b", line):
             assert not any(name in line for name in SECRETS), line
-
-
-@pytest.fixture
-def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenStackDouble]:
-    for name in list(os.environ):
-        if name.startswith("OS_"):
-            monkeypatch.delenv(name)
-    with OpenStackDouble(CloudState.infomaniak_like()) as double:
-        for name, value in double.openrc_env(application_credential=True).items():
-            monkeypatch.setenv(name, value)
-        yield double
 
 
 def test_the_ci_janitor_spares_stacks_of_other_prefixes(cloud: OpenStackDouble) -> None:
