@@ -12,6 +12,7 @@ turns Mitogen off.
 
 from typing import Any
 
+from ansible.plugins.loader import filter_loader, test_loader
 from ansible.plugins.strategy.linear import StrategyModule as LinearStrategy
 from ansible_mitogen.plugins.strategy.mitogen_linear import StrategyModule as MitogenStrategy
 
@@ -22,4 +23,16 @@ class StrategyModule(MitogenStrategy):
     def run(self, iterator: Any, play_context: Any) -> Any:
         if iterator._play.connection in ("local", "ansible.builtin.local"):
             return LinearStrategy.run(self, iterator, play_context)
+        preload_jinja_plugins()
         return super().run(iterator, play_context)
+
+
+def preload_jinja_plugins() -> None:
+    """Load every filter and test plugin here, once.
+
+    Ansible forks a worker per task, and each worker otherwise imports the
+    plugin files anew on its first filter or test (a few ms each task).
+    """
+    for loader in (filter_loader, test_loader):
+        for _ in loader.all():
+            pass
