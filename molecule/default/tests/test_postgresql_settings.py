@@ -49,21 +49,23 @@ def restore(host: testinfra.host.Host, tmp_path: Path) -> Iterator[None]:
     assert psql(host, "SHOW shared_buffers") == "32MB"
 
 
+@pytest.mark.parametrize(
+    ("variable", "setting", "value", "restarts"),
+    [
+        ("postgresql_work_mem", "work_mem", "5MB", False),
+        ("postgresql_shared_buffers", "shared_buffers", "48MB", True),
+    ],
+)
 @pytest.mark.usefixtures("restore")
-def test_a_reloadable_setting_is_reloaded_not_restarted(
-    host: testinfra.host.Host, tmp_path: Path
+def test_a_changed_setting_applies_with_a_restart_only_when_needed(
+    host: testinfra.host.Host,
+    tmp_path: Path,
+    variable: str,
+    setting: str,
+    value: str,
+    restarts: bool,
 ) -> None:
     before = started(host)
-    converge(host, tmp_path, {"postgresql_work_mem": "5MB"})
-    assert psql(host, "SHOW work_mem") == "5MB"
-    assert started(host) == before
-
-
-@pytest.mark.usefixtures("restore")
-def test_a_setting_that_needs_a_restart_restarts_the_server(
-    host: testinfra.host.Host, tmp_path: Path
-) -> None:
-    before = started(host)
-    converge(host, tmp_path, {"postgresql_shared_buffers": "48MB"})
-    assert psql(host, "SHOW shared_buffers") == "48MB"
-    assert started(host) != before
+    converge(host, tmp_path, {variable: value})
+    assert psql(host, f"SHOW {setting}") == value
+    assert (started(host) != before) is restarts
