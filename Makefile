@@ -18,7 +18,7 @@ export ANSIBLE_STRATEGY_PLUGINS := $(CURDIR)/strategy_plugins
 export ANSIBLE_STRATEGY ?= mitogen_remote
 export LISTSERVER_CACHE_DIR := $(CACHE_DIR)
 
-HOST_PACKAGES := podman runc iptables mmdebstrap git python3-venv
+HOST_PACKAGES := podman runc iptables netavark aardvark-dns mmdebstrap git python3-venv
 
 .PHONY: help
 help:
