@@ -20,6 +20,7 @@ import yaml
 from helpers import ROOT
 
 CLIENTS = ["example", "ci"]
+EXPECTED = ROOT / "tests/smoke/expected.yml"
 HOST = "listserver-test"
 # The vault of clients/example/.../vault.yml.example, filled with valid values.
 VAULT = {
@@ -117,6 +118,53 @@ def test_preflight_of_site_yml_accepts_the_client(client: Path) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
 
 
+def expected_values(inventory: Path) -> dict[str, Any]:
+    """What the roles receive on the host (tests/smoke/expected.yml; no connection)."""
+    result = subprocess.run(
+        ["ansible-playbook", "-i", str(inventory), "--limit", HOST, str(EXPECTED)],
+        capture_output=True,
+        text=True,
+        env={**ansible_env(), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    view: dict[str, Any] = json.loads(result.stdout)["plays"][0]["tasks"][-1]["hosts"][HOST]
+    return view["smoke_expected"]
+
+
+def test_the_wiring_gives_the_roles_the_clients_values(client: Path) -> None:
+    listserver = yaml.safe_load((client / "inventory/group_vars/all/listserver.yml").read_text())
+    expected = expected_values(client / "inventory")
+    assert expected["fqdn"] == listserver["listserver_fqdn"]
+    assert expected["tls_mode"] == listserver["listserver_tls_mode"]
+    relay = listserver.get("listserver_mail_server", "mail.infomaniak.com")
+    assert expected["relay_host"] == (relay if listserver.get("listserver_mailbox") else "")
+
+
+@pytest.mark.parametrize("where", ["group_vars/all", "group_vars/mailman", "host_vars"])
+def test_a_role_variable_set_by_the_client_wins_over_the_wiring(client: Path, where: str) -> None:
+    overrides = {"postfix_relay_host": "relay.example.net", "nginx_tls_mode": "selfsigned"}
+    path = client / "inventory" / where / ("overrides.yml" if where != "host_vars" else HOST)
+    if where == "host_vars":
+        path.parent.mkdir()
+        path = path.with_suffix(".yml")
+    else:
+        path.parent.mkdir(exist_ok=True)
+    path.write_text(yaml.safe_dump(overrides))
+    expected = expected_values(client / "inventory")
+    assert expected["relay_host"] == "relay.example.net"
+    assert expected["tls_mode"] == "selfsigned"
+    # Wired from the relay unless the client says otherwise.
+    assert expected["intake"] is True
+
+
+def test_no_playbook_adjacent_variables_outrank_the_inventory() -> None:
+    # Ansible ranks group_vars/ next to a playbook above the inventory's
+    # group_vars/all: a client's value there would be silently ignored.
+    adjacent = [p for p in (ROOT / "playbooks").rglob("*_vars") if p.is_dir()]
+    assert not adjacent, f"move these into role defaults (roles/listserver): {adjacent}"
+
+
 @pytest.mark.parametrize("name", CLIENTS)
 def test_tfvars_set_only_declared_variables_and_the_inventory_fqdn(name: str) -> None:
     declared = set(
@@ -134,7 +182,7 @@ def test_tfvars_set_only_declared_variables_and_the_inventory_fqdn(name: str) ->
 def test_example_vault_lists_every_secret_the_playbooks_read() -> None:
     example = ROOT / "clients/example/inventory/group_vars/all/vault.yml.example"
     listed = set(yaml.safe_load(example.read_text()))
-    wiring = (ROOT / "playbooks/group_vars/all/wiring.yml").read_text()
+    wiring = (ROOT / "roles/listserver/defaults/main.yml").read_text()
     assert set(re.findall(r"\bvault_\w+", wiring)) <= listed
     assert listed == set(VAULT), "update VAULT in this test with the example"
 
