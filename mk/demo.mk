@@ -6,8 +6,10 @@
 #   make demo-post   post again and wait for the copies
 #   make demo-mail   the copies in each member's mailbox at the stand-in
 #   make demo-clean  remove the hosts, the network and the demo's secrets
-#   make demo-test   from scratch: demo, a second demo that must change nothing,
-#                    the check of the copies and the archive, then clean (make test)
+#   make demo-test   from scratch: the demo deployed from the collection artifact
+#                    (tools/collection-build) installed apart, as a consultant runs
+#                    it; a second demo from playbooks/ that must change nothing; the
+#                    check of the copies and the archive; then clean (make test)
 .PHONY: demo demo-post demo-mail demo-check demo-clean demo-test clean
 demo: venv host-deps
 	tools/demo.py up
@@ -22,7 +24,8 @@ demo-clean: $(VENV)/.complete
 demo-test: venv host-deps
 	tools/demo.py clean
 	status=0; \
-	{ tools/demo.py up && tools/demo.py up --unchanged && tools/demo.py check; } || status=$$?; \
+	{ artifact=$$(tools/collection-build) && tools/demo.py up --collection "$$artifact" && \
+	  tools/demo.py up --unchanged && tools/demo.py check; } || status=$$?; \
 	tools/demo.py clean; \
 	exit $$status
 

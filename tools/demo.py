@@ -10,6 +10,11 @@ generated secrets from its directory (DEMO_DIR, ~/.cache/listserver/demo).
     up [--unchanged]   lab image, hosts, stand-in (once), deploy = molecule converge
                        (playbooks/aliases.yml + playbooks/site.yml), one post, its copies,
                        then where to look. --unchanged: fail unless the deploy changed nothing
+       [--collection ARTIFACT]
+                       deploy from that collection artifact (tools/collection-build) as a
+                       consultant does: installed apart, run outside the repository with
+                       Ansible's own strategy, ansible-playbook listserver.mailman3.site
+                       -i tests/smoke/demo-inventory
     post               one post from the first member to the list; waits for every copy
     mail               the copies in each member's mailbox at the stand-in
     check              the last post: a copy in every member's mailbox with List-Id and the
@@ -92,6 +97,7 @@ class Demo:
     members: list[tuple[str, str]]
     admin_user: str
     mailbox: str
+    api_port: int
 
     @classmethod
     def load(cls) -> Demo:
@@ -110,6 +116,7 @@ class Demo:
             members=members,
             admin_user=values.get("listserver_admin_user", "admin"),
             mailbox=values["listserver_mailbox"],
+            api_port=int(values["provider_standin_api_port"]),
         )
 
     @staticmethod
@@ -164,7 +171,13 @@ class StepResult:
 
 
 def step(
-    name: str, argv: list[str], *, plays: bool = False, env: dict[str, str] | None = None
+    name: str,
+    argv: list[str],
+    *,
+    plays: bool = False,
+    env: dict[str, str] | None = None,
+    cwd: Path = ROOT,
+    unset: tuple[str, ...] = (),
 ) -> StepResult:
     """Run one step with its output in a log; shows plays, long tasks and failures."""
     LOGS.mkdir(parents=True, exist_ok=True)
@@ -176,8 +189,8 @@ def step(
         log.write(f"$ {' '.join(argv)}\n")
         process = subprocess.Popen(
             argv,
-            cwd=ROOT,
-            env={**os.environ, **PLAIN, **(env or {})},
+            cwd=cwd,
+            env={k: v for k, v in {**os.environ, **PLAIN, **(env or {})}.items() if k not in unset},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
@@ -267,7 +280,33 @@ def wait_booted() -> None:
             raise DemoError(f"{host} did not boot (systemd says {state!r})")
 
 
-def up(unchanged: bool) -> None:
+# The demo's list server as a client's inventory (group_vars: the demo's own).
+CLIENT_INVENTORY = ROOT / "tests" / "smoke" / "demo-inventory"
+# What points Ansible at this repository; a consultant's controller has none of it.
+REPOSITORY_SETTINGS = ("ANSIBLE_CONFIG", "ANSIBLE_ROLES_PATH", "ANSIBLE_STRATEGY_PLUGINS")
+
+
+def deploy_from_collection(artifact: Path) -> StepResult:
+    """Install the artifact apart and deploy with its playbooks, outside the repository."""
+    collections = DEMO_DIR / "collections"
+    shutil.rmtree(collections, ignore_errors=True)
+    consultant = {
+        "ANSIBLE_COLLECTIONS_PATH": str(collections),
+        "ANSIBLE_STRATEGY": "linear",
+        "ANSIBLE_PIPELINING": "true",
+    }
+    options: dict[str, Any] = {"env": consultant, "cwd": DEMO_DIR, "unset": REPOSITORY_SETTINGS}
+    install = ["ansible-galaxy", "collection", "install", "-p", str(collections), str(artifact)]
+    step("collection-install", install, **options)
+    api = f"http://{standin_address()}:{Demo.load().api_port}"
+    playbook = ["ansible-playbook", "-i", str(CLIENT_INVENTORY)]
+    aliases = ["listserver.mailman3.aliases", "-e", f"provider_aliases_api_url={api}"]
+    first = step("collection-aliases", [*playbook, *aliases], plays=True, **options)
+    site = step("converge", [*playbook, "listserver.mailman3.site"], plays=True, **options)
+    return StepResult(first.changed + site.changed, first.tasks + site.tasks)
+
+
+def up(unchanged: bool, collection: Path | None = None) -> None:
     began = time.monotonic()
     demo = Demo.load()
     DEMO_DIR.mkdir(parents=True, exist_ok=True)
@@ -288,8 +327,12 @@ def up(unchanged: bool) -> None:
         say("provider stand-in already up")
 
     t = time.monotonic()
-    say(f"deploying with playbooks/aliases.yml and playbooks/site.yml (log: {LOGS}/converge.log)")
-    result = step("converge", molecule("converge"), plays=True)
+    source = f"the collection {collection.name}" if collection else "playbooks/"
+    say(f"deploying with {source} (log: {LOGS}/converge.log)")
+    if collection:
+        result = deploy_from_collection(collection)
+    else:
+        result = step("converge", molecule("converge"), plays=True)
     say(f"deployed: {result.tasks} tasks, {result.changed} changed ({took(t)})")
     if unchanged and result.changed:
         raise DemoError(
@@ -575,6 +618,9 @@ def main(argv: list[str] | None = None) -> int:
     command_up.add_argument(
         "--unchanged", action="store_true", help="fail unless the deploy changed nothing"
     )
+    command_up.add_argument(
+        "--collection", type=Path, help="deploy from this collection artifact, installed apart"
+    )
     for name, text in (
         ("post", "post once and wait for the copies"),
         ("mail", "list the copies in the members' mailboxes"),
@@ -585,7 +631,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
-            up(args.unchanged)
+            up(args.unchanged, args.collection)
         elif args.command == "post":
             post(Demo.load())
         elif args.command == "mail":
