@@ -10,9 +10,12 @@
 #                              every stack of the prefix, so the prefix is never a default.
 # Options: CLIENTS_DIR (keep clients in your own repository), AUTO_APPROVE=1 (no
 # Terraform prompt), ANSIBLE_ARGS (e.g. "--check --diff"), SMOKE_ARGS (pytest
-# options, e.g. --ca-bundle=...), SMOKE_HOSTS (default ansible://listserver).
-# Terraform is installed as for make terraform-test (tools/terraform-provider-build),
-# which is what the committed .terraform.lock.hcl records.
+# options, e.g. --ca-bundle=...), SMOKE_HOSTS (default ansible://listserver),
+# LISTSERVER_PROVIDER_BUILD (1: build the provider here even with registry access).
+# tools/terraform-provider-build picks terraform (or tofu) and leaves the
+# OpenStack provider to init and registry.terraform.io when it answers; without
+# it, it builds the provider with Go as for make terraform-test. The committed
+# .terraform.lock.hcl files accept both packages.
 
 CLIENTS_DIR ?= clients
 CLIENT_DIR = $(CLIENTS_DIR)/$(CLIENT)

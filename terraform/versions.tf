@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.6.0"
+  required_version = ">= 1.7.0"
 
   # Local state. tools/client.py (make deploy CLIENT=...) keeps each client's
   # in its own directory: init -backend-config=path=clients/<name>/terraform.tfstate.

@@ -17,9 +17,11 @@ Steps, each a subcommand:
     deploy      stack, then configure
     destroy     terraform destroy, then drop the written inventory
 
-Terraform is $TF (default `terraform`); `make deploy` sets it and TF_CLI_CONFIG_FILE from
-tools/terraform-provider-build. OpenStack credentials: openrc (OS_*) or OS_CLOUD. Extra
-Terraform inputs: TF_VAR_* (the CI sets stack_name that way). Ansible options after `--`.
+Terraform is $TF (default `terraform`); `make deploy` sets it from tools/terraform-provider-build,
+with TF_CLI_CONFIG_FILE too when the provider is built locally (no registry access); otherwise
+init takes the provider from registry.terraform.io. OpenStack credentials: openrc (OS_*) or
+OS_CLOUD. Extra Terraform inputs: TF_VAR_* (the CI sets stack_name that way). Ansible options
+after `--`.
 
     tools/client.py deploy clients/example
     tools/client.py configure clients/example -- --check --diff

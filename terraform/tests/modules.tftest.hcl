@@ -179,6 +179,26 @@ run "keypair_rejects_neither" {
   expect_failures = [output.name]
 }
 
+# A private key pasted for the public one (a heredoc of the whole file): refused
+# here, and public_key is sensitive, so the error shows neither the key nor the
+# lines it came from.
+run "keypair_rejects_private_key" {
+  command = plan
+  module {
+    source = "./modules/keypair"
+  }
+  variables {
+    name       = "listserver-test"
+    public_key = <<-EOT
+      -----BEGIN OPENSSH PRIVATE KEY-----
+      b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
+      VEhJUy1JUy1OT1QtQS1SRUFMLUtFWS1PTkxZLUZPUi1URVJSQUZPUk0tVEVTVFM=
+      -----END OPENSSH PRIVATE KEY-----
+    EOT
+  }
+  expect_failures = [var.public_key]
+}
+
 run "keypair_rejects_bad_existing_name" {
   command = plan
   module {

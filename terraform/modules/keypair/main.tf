@@ -2,10 +2,12 @@
 # name (the lookup fails the plan when the name does not exist).
 
 locals {
-  create = var.public_key != null
+  # Whether a key was given is no secret, its text is (public_key is
+  # sensitive): count and the outputs need a value that is not marked.
+  create = nonsensitive(var.public_key != null)
   # Exactly one of the two inputs; enforced by the precondition on output "name"
   # (a validation that reads two variables needs Terraform >= 1.9).
-  exactly_one = (var.public_key == null) != (var.existing_key_name == null)
+  exactly_one = local.create != (var.existing_key_name != null)
 }
 
 resource "openstack_compute_keypair_v2" "this" {

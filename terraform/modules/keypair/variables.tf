@@ -12,6 +12,8 @@ variable "public_key" {
   type        = string
   description = "OpenSSH public key (one line: `ssh-ed25519 AAAA... comment`) to upload as a new key pair. Set exactly one of public_key and existing_key_name."
   default     = null
+  # A private key pasted here by mistake must not be printed back.
+  sensitive = true
 
   validation {
     condition     = var.public_key == null || can(regex("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,3}( [^\\n]*)?$", trimspace(var.public_key)))
