@@ -8,6 +8,7 @@ the queue directories and the textfile directory live in tmp_path.
 from __future__ import annotations
 
 import base64
+import importlib.machinery
 import importlib.util
 import json
 import shutil
@@ -23,15 +24,15 @@ from typing import Any, ClassVar
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULE = (
-    ROOT / "roles/monitoring/files/usr/local/lib/listserver-monitoring/listserver_monitoring.py"
-)
+MODULE = ROOT / "roles/monitoring/files/usr/local/sbin/listserver-status"
 NOW = 1_800_000_000.0
 PASSWORD = "rest p$a's\"s"  # noqa: S105 (the double's test password)
 
 
 def load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("listserver_monitoring", MODULE)
+    """Import the script (no .py suffix) the way the host runs it."""
+    loader = importlib.machinery.SourceFileLoader("listserver_monitoring", str(MODULE))
+    spec = importlib.util.spec_from_loader("listserver_monitoring", loader)
     assert spec
     assert spec.loader
     module = importlib.util.module_from_spec(spec)
