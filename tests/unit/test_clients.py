@@ -31,6 +31,7 @@ VAULT = {
     "vault_django_secret_key": "dj $a's\"s #w%rd 0123456789abcdefghijklmnopqrstuvwxyz0123",
     "vault_web_admin_password": "adm p$a's\"s #w%rd \\ w",
     "vault_mailbox_password": "mailbox password",
+    "vault_metrics_password": "metrics p$a's\"s #w%rd",
 }
 # This machine over a local connection; the provider's relay is not reachable from it.
 LOCAL = {
