@@ -18,7 +18,8 @@ export ANSIBLE_STRATEGY_PLUGINS := $(CURDIR)/strategy_plugins
 export ANSIBLE_STRATEGY ?= mitogen_remote
 export LISTSERVER_CACHE_DIR := $(CACHE_DIR)
 
-HOST_PACKAGES := podman runc iptables netavark aardvark-dns mmdebstrap git python3-venv
+# prometheus: promtool for the alert rules' unit tests (tests/unit/test_alert_rules.py).
+HOST_PACKAGES := podman runc iptables netavark aardvark-dns mmdebstrap git python3-venv prometheus
 
 .PHONY: help
 help:

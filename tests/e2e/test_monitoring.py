@@ -241,15 +241,14 @@ def small_budget(host: testinfra.host.Host) -> Iterator[None]:
 
     # Mail of earlier tests must not count against the small budget.
     wait_for(relay_queue_empty, 180, "an empty outbound queue")
-    set_budget(
-        {
-            "postfix_quota_recipients": BUDGET,
-            "postfix_quota_window": WINDOW,
-            "provider_standin_quota_recipients": BUDGET,
-            "provider_standin_quota_window_seconds": WINDOW,
-        }
-    )
+    small = {
+        "postfix_quota_recipients": BUDGET,
+        "postfix_quota_window": WINDOW,
+        "provider_standin_quota_recipients": BUDGET,
+        "provider_standin_quota_window_seconds": WINDOW,
+    }
     try:
+        set_budget(small)
         yield
     finally:
         set_budget({})

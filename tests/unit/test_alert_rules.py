@@ -25,9 +25,12 @@ CASES = Path(__file__).resolve().parent / "prometheus" / "listserver.rules.test.
 ANNOTATION_CASES = CASES.with_name("listserver.annotations.test.yml")
 LAB_VARS = ROOT / "molecule" / "e2e" / "group_vars" / "all" / "monitoring.yml"
 
-pytestmark = pytest.mark.skipif(
-    not shutil.which("promtool"), reason="promtool (Debian's prometheus, make host-deps)"
-)
+
+@pytest.fixture(autouse=True)
+def _promtool() -> None:
+    assert shutil.which("promtool"), (
+        "promtool missing: install Debian's prometheus (make host-deps)"
+    )
 
 
 def render(overrides: dict[str, Any] | None = None) -> str:

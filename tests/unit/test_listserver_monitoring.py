@@ -420,8 +420,10 @@ def test_main_writes_the_textfile_and_the_state_and_exits_by_attention(
     assert lm.main(["--config", str(tmp_path / "missing.json")]) == 2
 
 
-@pytest.mark.skipif(not shutil.which("promtool"), reason="promtool (Debian's prometheus)")
 def test_the_textfile_is_valid_prometheus_exposition(host: Host, cfg: Any) -> None:
+    assert shutil.which("promtool"), (
+        "promtool missing: install Debian's prometheus (make host-deps)"
+    )
     host.relay_log = journal(sent(NOW - 20, 'odd"name\\@outside.test'))
     text = lm.exposition(lm.collect(cfg, NOW, {}))
     done = subprocess.run(
