@@ -18,6 +18,8 @@ UNITS = {
     "mailman3-web": "mailman",
     "fetchmail-intake": "mailman",
     "nginx": "web",
+    "prometheus-node-exporter": "mailman",
+    "prometheus-postfix-exporter": "mailman",
 }
 
 RELAY_NEXTHOP = re.compile(r"provider:\[(?P<host>[^]]+)\]:(?P<port>\d+)")
@@ -30,6 +32,8 @@ LOOPBACK_ONLY = {
     8000: ("mailman", "web app's archiver endpoint"),
     25: ("mailman", "Postfix submission for local programs"),
     10026: ("mailman", "Postfix intake listener"),
+    9100: ("mailman", "node exporter (nginx serves it to the allow-listed Prometheus)"),
+    9154: ("mailman", "Postfix exporter (nginx serves it to the allow-listed Prometheus)"),
 }
 
 # Reads the REST credentials from mailman.cfg on the host (root only), so the
@@ -110,6 +114,21 @@ def test_internal_port_listens_on_loopback_only(
     assert bound, f"nothing listens on port {port} ({what})"
     exposed = [s for s in bound if "127.0.0.1" not in s and "::1" not in s]
     assert not exposed, f"{what} listens beyond the loopback: {exposed}"
+
+
+def test_listserver_status_runs_and_its_metrics_are_fresh(
+    host: testinfra.host.Host, expected: Expected
+) -> None:
+    expected.require_group("mailman")
+    screen = host.run("listserver-status")
+    # 0: nothing needs attention, 1: something does (a smoke test only reads);
+    # 2 would be the tool itself failing.
+    assert screen.rc in (0, 1), screen.stdout + screen.stderr
+    assert "PostgreSQL" in screen.stdout, screen.stdout
+    assert "Mailman" in screen.stdout, screen.stdout
+    textfile = host.file("/var/lib/prometheus/node-exporter/listserver.prom")
+    assert textfile.exists, "listserver-metrics.timer has not written its metrics"
+    assert "mailman3_up " in textfile.content_string
 
 
 def test_lists_of_the_inventory_exist_with_dmarc_munge_from(
