@@ -360,6 +360,8 @@ def test_a_down_unit_a_dead_rest_api_and_a_down_database_need_attention(
     assert {f.section for f in report.attention} >= {"Services", "PostgreSQL", "Mailman"}
     # Queues come from the directories, so they are still reported.
     assert 'mailman3_queues{queue="shunt"}' in values
+    cfg.queue_dir = str(Path(cfg.queue_dir) / "missing")
+    assert not section(lm.collect(cfg, NOW, {}), "Mailman queues").ok
 
 
 def test_a_certificate_close_to_expiry_needs_attention(host: Host, cfg: Any) -> None:
