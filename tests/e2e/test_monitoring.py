@@ -209,9 +209,9 @@ def test_a_shunted_message_fires_failed_messages_until_unshunted(
     wait_cleared(monitor, "ListserverMailmanFailedMessages")
     token = "mon" + uuid.uuid4().hex[:10]
     # As Mailman shunts a message whose handler failed: its own switchboard.
-    began = time.monotonic()
     shunted = host.run(f"runuser -u list -- python3 -c {shlex.quote(SHUNT)} {token}")
     assert shunted.rc == 0, shunted.stderr
+    began = time.monotonic()
     wait_firing(monitor, "ListserverMailmanFailedMessages", began)
     assert "!! Mailman queues" in status(host).stdout
     # The runbook's repair: unshunt, and Mailman processes it (held: a non-member post).
