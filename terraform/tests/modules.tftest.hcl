@@ -117,6 +117,54 @@ run "secgroup_rejects_bad_name" {
   expect_failures = [var.name]
 }
 
+run "secgroup_rejects_bad_cidr" {
+  command = plan
+  module {
+    source = "./modules/secgroup"
+  }
+  variables {
+    name              = "listserver-test"
+    ssh_allowed_cidrs = ["203.0.113.300/24"]
+  }
+  expect_failures = [var.ssh_allowed_cidrs]
+}
+
+run "secgroup_rejects_address_without_prefix" {
+  command = plan
+  module {
+    source = "./modules/secgroup"
+  }
+  variables {
+    name              = "listserver-test"
+    ssh_allowed_cidrs = ["203.0.113.7"]
+  }
+  expect_failures = [var.ssh_allowed_cidrs]
+}
+
+run "secgroup_rejects_host_bits" {
+  command = plan
+  module {
+    source = "./modules/secgroup"
+  }
+  variables {
+    name              = "listserver-test"
+    ssh_allowed_cidrs = ["203.0.113.7/24"]
+  }
+  expect_failures = [var.ssh_allowed_cidrs]
+}
+
+run "secgroup_rejects_empty_ssh_list" {
+  command = plan
+  module {
+    source = "./modules/secgroup"
+  }
+  variables {
+    name              = "listserver-test"
+    ssh_allowed_cidrs = []
+  }
+  expect_failures = [var.ssh_allowed_cidrs]
+}
+
 # ---- keypair ---------------------------------------------------------------
 
 run "keypair_created_from_public_key" {
@@ -209,6 +257,18 @@ run "keypair_rejects_bad_existing_name" {
     existing_key_name = "bad/name"
   }
   expect_failures = [var.existing_key_name]
+}
+
+run "keypair_rejects_blank_key" {
+  command = plan
+  module {
+    source = "./modules/keypair"
+  }
+  variables {
+    name       = "listserver-test"
+    public_key = " \n"
+  }
+  expect_failures = [var.public_key]
 }
 
 # ---- instance --------------------------------------------------------------
@@ -340,6 +400,20 @@ run "volume_rejects_zero_size" {
     create      = true
     name        = "listserver-test-data"
     size        = 0
+    instance_id = "x"
+  }
+  expect_failures = [var.size]
+}
+
+run "volume_rejects_fractional_size" {
+  command = plan
+  module {
+    source = "./modules/volume"
+  }
+  variables {
+    create      = true
+    name        = "listserver-test-data"
+    size        = 10.5
     instance_id = "x"
   }
   expect_failures = [var.size]

@@ -17,7 +17,7 @@ variable "public_key" {
 
   validation {
     condition     = var.public_key == null || can(regex("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,3}( [^\\n]*)?$", trimspace(var.public_key)))
-    error_message = "public_key must be a single-line OpenSSH public key such as `ssh-ed25519 AAAAC3... user@host` (the .pub file, never the private key)."
+    error_message = "public_key (ssh_public_key of the stack) must be a single-line OpenSSH public key such as `ssh-ed25519 AAAAC3... user@host` (the .pub file, never the private key)."
   }
 }
 
@@ -28,6 +28,6 @@ variable "existing_key_name" {
 
   validation {
     condition     = var.existing_key_name == null || can(regex("^[A-Za-z0-9 _.@-]{1,255}$", var.existing_key_name))
-    error_message = "existing_key_name must be 1-255 characters of letters, digits, spaces, '_', '.', '@' or '-' (Nova's key pair name rules)."
+    error_message = "existing_key_name (ssh_key_name of the stack) must be 1-255 characters of letters, digits, spaces, '_', '.', '@' or '-' (Nova's key pair name rules)."
   }
 }

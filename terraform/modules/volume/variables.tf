@@ -5,7 +5,7 @@ variable "create" {
 
   validation {
     condition     = var.create != null
-    error_message = "create must be true or false, not null."
+    error_message = "create (data_volume_enabled of the stack) must be true or false, not null."
   }
 }
 
@@ -26,7 +26,7 @@ variable "size" {
 
   validation {
     condition     = var.size >= 1 && var.size <= 16384 && floor(var.size) == var.size
-    error_message = "size must be a whole number of GB between 1 and 16384."
+    error_message = "size (data_volume_size of the stack) must be a whole number of GB between 1 and 16384."
   }
 }
 
@@ -37,7 +37,7 @@ variable "volume_type" {
 
   validation {
     condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$", var.volume_type))
-    error_message = "volume_type must be a volume type name such as CEPH_1_perf1."
+    error_message = "volume_type (data_volume_type of the stack) must be a volume type name such as CEPH_1_perf1."
   }
 }
 
