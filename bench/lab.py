@@ -89,11 +89,22 @@ class Run:
     output: str
 
 
-def playbook(playbook_path: Path, *args: str) -> Run:
-    """Run ansible-playbook against the lab inventory, timed from the outside."""
+def playbook(playbook_path: Path, *args: str, profile_roles: bool = False) -> Run:
+    """Run ansible-playbook against the lab inventory, timed from the outside.
+
+    profile_roles: also enable ansible.posix.profile_roles (its summary only),
+    whose ROLES RECAP role_seconds() reads from the output.
+    """
     WORKDIR.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
     env.setdefault("ANSIBLE_CALLBACKS_ENABLED", "ansible.posix.profile_tasks")
+    if profile_roles:
+        callbacks = [name for name in env["ANSIBLE_CALLBACKS_ENABLED"].split(",") if name]
+        if "ansible.posix.profile_roles" not in callbacks:
+            callbacks.append("ansible.posix.profile_roles")
+        env["ANSIBLE_CALLBACKS_ENABLED"] = ",".join(callbacks)
+        # Its per-task timestamp lines would repeat profile_tasks' ones.
+        env["PROFILE_ROLES_SUMMARY_ONLY"] = "true"
     env.setdefault("ANSIBLE_ROLES_PATH", f"{ROOT / 'roles'}:{ROOT / 'tests' / 'lab' / 'roles'}")
     command = [
         "ansible-playbook",
@@ -115,6 +126,32 @@ def playbook(playbook_path: Path, *args: str) -> Run:
         tail = "\n".join(result.stdout.splitlines()[-30:])
         raise RuntimeError(f"{playbook_path.name} failed (log {log_file}):\n{tail}")
     return Run(seconds, changed, failed, result.stdout)
+
+
+# A line of profile_roles' ROLES RECAP: "monitoring ------...------ 1.23s".
+ROLE_RECAP_LINE = re.compile(r"^(\S+) -*\s*(\d+(?:\.\d+)?)s$")
+
+
+def role_seconds(output: str) -> dict[str, float]:
+    """Seconds per role from the ROLES RECAP of ansible.posix.profile_roles.
+
+    That callback charges the time from one task's start to the next one's to
+    the role of the first (tasks outside a role to their action name), summed
+    over the whole run; "total" is left out. Empty without a ROLES RECAP.
+    """
+    seconds: dict[str, float] = {}
+    in_recap = False
+    for line in output.splitlines():
+        if line.startswith("ROLES RECAP"):
+            in_recap = True
+            continue
+        match = ROLE_RECAP_LINE.match(line.strip()) if in_recap else None
+        if match is None:
+            continue
+        if match[1] == "total":
+            break
+        seconds[match[1]] = float(match[2])
+    return seconds
 
 
 def timed_exec(name: str, script: str) -> float:

@@ -25,7 +25,7 @@ demo-test: venv host-deps
 	tools/demo.py clean
 	status=0; \
 	{ artifact=$$(tools/collection-build) && tools/demo.py up --collection "$$artifact" && \
-	  tools/demo.py up --unchanged && tools/demo.py check; } || status=$$?; \
+	  tools/demo.py up --unchanged --collection "$$artifact" && tools/demo.py check; } || status=$$?; \
 	tools/demo.py clean; \
 	exit $$status
 

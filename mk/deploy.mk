@@ -3,6 +3,9 @@
 #   make deploy  CLIENT=acme   preflight, terraform apply, inventory, site.yml + aliases.yml
 #   make destroy CLIENT=acme   terraform destroy of that client's stack
 #   make stack / configure CLIENT=acme   the two halves of deploy (CI runs them as jobs)
+#   make backup  CLIENT=acme   a backup now (roles/backup; nightly by its timer anyway)
+#   make restore CLIENT=acme [SNAPSHOT=<id>]   rebuild the host from a snapshot
+#                              (playbooks/restore.yml; default the latest)
 #   make smoke   CLIENT=acme   smoke tests against its host (or INVENTORY=<path>)
 #   make smoke-demo            the same tests against the demo's host (after make demo)
 #   make janitor JANITOR_PREFIX=listserver-test   list that prefix's stacks older than
@@ -23,13 +26,14 @@ INVENTORY ?= $(if $(CLIENT),$(CLIENT_DIR)/inventory)
 SMOKE_HOSTS ?= ansible://listserver
 JANITOR_PREFIX ?=
 JANITOR_HOURS ?= 24
-CLIENT_STEPS := deploy stack configure destroy preflight
+CLIENT_STEPS := deploy stack configure destroy preflight backup restore
+SNAPSHOT ?=
 
 .PHONY: $(CLIENT_STEPS) smoke smoke-demo janitor
 $(CLIENT_STEPS): $(VENV)/.complete
 	@test -n "$(CLIENT)" || { echo "usage: make $@ CLIENT=<name>, a directory of $(CLIENTS_DIR)/"; exit 2; }
-	@$(if $(filter configure,$@),,eval "$$(tools/terraform-provider-build)"; export TF TF_CLI_CONFIG_FILE;) \
-	tools/client.py $(if $(AUTO_APPROVE),--auto-approve) $@ $(CLIENT_DIR) -- $(ANSIBLE_ARGS)
+	@$(if $(filter configure backup restore,$@),,eval "$$(tools/terraform-provider-build)"; export TF TF_CLI_CONFIG_FILE;) \
+	tools/client.py $(if $(AUTO_APPROVE),--auto-approve) $@ $(CLIENT_DIR) -- $(ANSIBLE_ARGS) $(if $(and $(filter restore,$@),$(SNAPSHOT)),-e backup_restore_snapshot=$(SNAPSHOT))
 
 smoke: $(VENV)/.complete
 	@test -n "$(INVENTORY)" || { echo "usage: make smoke CLIENT=<name> or INVENTORY=<path>"; exit 2; }

@@ -1,5 +1,6 @@
-# The list server stack: security group, key pair, server and an optional
-# data volume, all named `<name_prefix>-<stack_name>` and carrying the
+# The list server stack: security group, key pair, server, an optional
+# data volume and an optional backup target (Swift container + restricted
+# application credential), all named `<name_prefix>-<stack_name>` and carrying the
 # metadata/tags that let several stacks share a project and be cleaned up.
 
 provider "openstack" {
@@ -64,10 +65,36 @@ module "volume" {
   metadata    = local.metadata
 }
 
+module "backup" {
+  source = "./modules/backup"
+
+  create               = var.backup_enabled
+  container_name       = var.backup_container_name == "" ? "${local.name}-backup" : var.backup_container_name
+  credential_name      = "${local.name}-backup"
+  roles                = var.backup_credential_roles
+  expires_at           = var.backup_credential_expires_at
+  access_rules_enabled = var.backup_credential_access_rules
+  account_path         = var.backup_swift_account_path
+  metadata             = local.metadata
+}
+
 locals {
   ansible_host = (
     var.inventory_address_family == "ipv6" || module.instance.ipv4 == "" ? module.instance.ipv6 : module.instance.ipv4
   )
+
+  # The backup role's variables, only when the stack has a backup target (so
+  # that a client's own backup settings are not overridden otherwise). The
+  # secret is not here: tools/client.py writes it, ansible-vault encrypted, as
+  # vault_backup_swift_application_credential_secret (terraform/README.md).
+  backup_vars = var.backup_enabled ? {
+    backup_target                              = "swift"
+    backup_swift_auth_url                      = var.backup_swift_auth_url
+    backup_swift_region                        = module.backup.region
+    backup_swift_container                     = module.backup.container_name
+    backup_swift_application_credential_id     = module.backup.application_credential_id
+    backup_swift_application_credential_secret = "{{ vault_backup_swift_application_credential_secret }}"
+  } : {}
 
   # Groups used by the playbooks: listserver is the parent of database,
   # mailman and web; one host carries all three here.
@@ -78,13 +105,17 @@ locals {
           children = {
             database = {
               hosts = {
-                (module.instance.name) = {
+                (module.instance.name) = merge({
                   ansible_host                 = local.ansible_host
                   ansible_user                 = module.instance.ssh_user
                   listserver_data_device       = module.volume.device == null ? "" : module.volume.device
                   listserver_data_device_by_id = module.volume.by_id_path == null ? "" : module.volume.by_id_path
                   listserver_data_volume_id    = module.volume.id == null ? "" : module.volume.id
-                }
+                  # The host firewall (roles/hardening) mirrors the security
+                  # group from the same values.
+                  listserver_ssh_allowed_cidrs = var.ssh_allowed_cidrs
+                  listserver_web_allowed_cidrs = var.web_allowed_cidrs
+                }, local.backup_vars)
               }
             }
             mailman = { hosts = { (module.instance.name) = {} } }

@@ -52,3 +52,38 @@ output "ansible_inventory" {
   description = "Ansible YAML inventory for this stack (groups listserver > database, mailman, web). `make stack CLIENT=<name>` writes it to clients/<name>/inventory/terraform.yml."
   value       = yamlencode(local.inventory)
 }
+
+# The backup role's variables (null when backup_enabled is false). The
+# non-secret ones are in ansible_inventory too; tools/client.py writes the
+# secret, ansible-vault encrypted, next to it (terraform/README.md).
+
+output "backup_target" {
+  description = "Backup target for the backup role: `swift`, or null when backup_enabled is false."
+  value       = var.backup_enabled ? "swift" : null
+}
+
+output "backup_swift_auth_url" {
+  description = "Keystone v3 URL the server authenticates at with the backup credential, or null when backup_enabled is false."
+  value       = var.backup_enabled ? var.backup_swift_auth_url : null
+}
+
+output "backup_swift_region" {
+  description = "Region of the backup container, or null when backup_enabled is false."
+  value       = module.backup.region
+}
+
+output "backup_swift_container" {
+  description = "Name of the Swift container of the backups, or null when backup_enabled is false."
+  value       = module.backup.container_name
+}
+
+output "backup_swift_application_credential_id" {
+  description = "ID of the restricted application credential the server backs up with, or null when backup_enabled is false."
+  value       = module.backup.application_credential_id
+}
+
+output "backup_swift_application_credential_secret" {
+  description = "Secret of the backup application credential (sensitive), or null when backup_enabled is false. `make stack` writes it ansible-vault encrypted to inventory/group_vars/all/terraform_vault.yml."
+  value       = module.backup.application_credential_secret
+  sensitive   = true
+}

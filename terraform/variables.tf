@@ -128,6 +128,59 @@ variable "data_volume_type" {
   default     = "CEPH_1_perf1"
 }
 
+variable "backup_enabled" {
+  # Checked by modules/backup, the one place of its rule.
+  type        = bool
+  description = "Create a backup target: a Swift container and a restricted application credential the server uses to reach it (restic). Off by default."
+  default     = false
+}
+
+variable "backup_container_name" {
+  # Checked by modules/backup, the one place of its rule.
+  type        = string
+  description = "Name of the Swift container of the backups (used only when backup_enabled). Empty: `<name_prefix>-<stack_name>-backup`."
+  default     = ""
+}
+
+variable "backup_credential_roles" {
+  # Checked by modules/backup, the one place of its rule.
+  type        = list(string)
+  description = "Roles of the backup application credential: only what object storage needs (SwiftOperator on Infomaniak). They must be roles the operator running Terraform has."
+  default     = ["SwiftOperator"]
+}
+
+variable "backup_credential_expires_at" {
+  # Checked by modules/backup, the one place of its rule.
+  type        = string
+  description = "Expiry of the backup application credential (RFC 3339, for example 2026-12-31T23:59:59Z). Empty: it does not expire."
+  default     = ""
+}
+
+variable "backup_credential_access_rules" {
+  # Checked by modules/backup, the one place of its rule.
+  type        = bool
+  description = "Restrict the backup credential with Keystone access rules to its container on the object-store service. Turn off only if the cloud's object storage refuses such credentials; the roles then are the only limit."
+  default     = true
+}
+
+variable "backup_swift_account_path" {
+  # Checked by modules/backup, the one place of its rule.
+  type        = string
+  description = "Swift account path the access rules start with, as the object storage service sees requests. Empty: `/v1/AUTH_<project_id>` of the project Terraform works in."
+  default     = ""
+}
+
+variable "backup_swift_auth_url" {
+  type        = string
+  description = "Keystone v3 URL the server authenticates at with the backup credential (written to the inventory as backup_swift_auth_url)."
+  default     = "https://api.pub1.infomaniak.cloud/identity/v3"
+
+  validation {
+    condition     = can(regex("^https://[^/\\s]+(/[^\\s]*)?/v3/?$", var.backup_swift_auth_url))
+    error_message = "backup_swift_auth_url must be an https:// Keystone v3 URL ending in /v3, such as https://api.pub1.infomaniak.cloud/identity/v3."
+  }
+}
+
 variable "inventory_address_family" {
   type        = string
   description = "Which address Ansible connects to: `ipv4` (default; falls back to IPv6 when there is no IPv4) or `ipv6`."

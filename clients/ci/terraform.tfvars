@@ -7,7 +7,8 @@
 name_prefix = "listserver-ci"
 
 # The runners' addresses are not known in advance, so SSH (keys only) is open
-# for the minutes the stack lives. Narrow it if your runners have fixed ones.
+# for the minutes the stack lives; the host firewall mirrors this. Why, and
+# how to narrow it when your runners have fixed addresses: README.md.
 ssh_allowed_cidrs = ["0.0.0.0/0", "::/0"]
 
 # Roomier than the production default: the deploy runs faster on 2 vCPUs.

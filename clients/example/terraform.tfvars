@@ -39,5 +39,12 @@ data_volume_size    = 20
 # it to the run's start time. Leave empty for long-lived stacks.
 # created_at = "2025-01-31T12:00:00Z"
 
+# Backups (restic) to the provider's object storage: a Swift container
+# (<name_prefix>-<stack_name>-backup) and an application credential for the
+# server restricted to that container. `make stack` writes its secret, vault
+# encrypted, to inventory/group_vars/all/terraform_vault.yml (terraform/README.md).
+# backup_enabled               = true
+# backup_credential_expires_at = "2026-12-31T23:59:59Z"
+
 # Address Ansible connects to: "ipv4" (default) or "ipv6".
 # inventory_address_family = "ipv4"

@@ -40,7 +40,11 @@ MAILMAN_SUFFIXES: tuple[str, ...] = (
 DEFAULT_SITE_SENDERS: tuple[str, ...] = ("postorius", "noreply")
 DEFAULT_API_URL = "https://api.infomaniak.com"
 
-LIST_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+# A dot only between two other characters (an RFC 5321 dot-atom): Mailman and
+# the provider refuse 'team.' and 'te..am'.
+LIST_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]|\.(?=[a-z0-9_-]))*$")
+# A local part holds at most 64 characters; a list's longest is <name>-unsubscribe.
+MAX_LIST_NAME = 64 - len("-unsubscribe")
 LOCAL_PART = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
 STATES = ("present", "absent")
 
@@ -70,8 +74,13 @@ def validate_list_name(name: object, where: str | None = None) -> str:
         raise ValueError(f"{label}: the list name '{name}' must be lowercase")
     if not LIST_NAME.match(name):
         raise ValueError(
-            f"{label}: the list name '{name}' must start with a letter or digit and contain "
-            "only lowercase letters, digits, '.', '_' or '-'"
+            f"{label}: the list name '{name}' must start with a letter or digit, contain "
+            "only lowercase letters, digits, '.', '_' or '-', and not end with '.' or hold '..'"
+        )
+    if len(name) > MAX_LIST_NAME:
+        raise ValueError(
+            f"{label}: the list name '{name}' is longer than {MAX_LIST_NAME} characters: "
+            f"'{name}-unsubscribe' would not fit the 64 characters of a local part"
         )
     for suffix in MAILMAN_SUFFIXES:
         if name.endswith(f"-{suffix}"):
@@ -115,7 +124,7 @@ def site_senders_for(domain: str, site_owner: str | None = None) -> list[str]:
     """Default site senders, plus the site owner's local part when it is on ``domain``."""
     senders = list(DEFAULT_SITE_SENDERS)
     if site_owner and "@" in site_owner:
-        local, _, owner_domain = site_owner.strip().rpartition("@")
+        local, owner_domain = site_owner.strip().rsplit("@", 1)
         if local and normalise_domain(owner_domain) == normalise_domain(domain):
             senders.append(local.lower())
     return _unique(senders)

@@ -27,7 +27,7 @@ description:
   - With O(offline=true) nothing is called and the module only computes what is
     required, for users who wire aliases by hand or on another provider.
 version_added: "0.1.0"
-author: listserver maintainers
+author: listserver maintainers (@listserver)
 options:
   api_url:
     description: Base URL of the Mail API.

@@ -13,6 +13,11 @@ mock_provider "openstack" {
       id = "00000000-0000-4000-8000-000000000net"
     }
   }
+  mock_data "openstack_identity_auth_scope_v3" {
+    defaults = {
+      project_id = "0123456789abcdef0123456789abcdef"
+    }
+  }
 }
 
 # ---- secgroup --------------------------------------------------------------
@@ -417,4 +422,210 @@ run "volume_rejects_fractional_size" {
     instance_id = "x"
   }
   expect_failures = [var.size]
+}
+
+# ---- backup ----------------------------------------------------------------
+
+run "backup_absent_by_default" {
+  command = plan
+  module {
+    source = "./modules/backup"
+  }
+  variables {
+    container_name  = "listserver-test-backup"
+    credential_name = "listserver-test-backup"
+  }
+
+  assert {
+    condition = (
+      length(openstack_objectstorage_container_v1.this) == 0 &&
+      length(openstack_identity_application_credential_v3.this) == 0 &&
+      length(data.openstack_identity_auth_scope_v3.this) == 0
+    )
+    error_message = "No container, no credential and no lookup unless create is true."
+  }
+  assert {
+    condition = (
+      output.container_name == null && output.region == null &&
+      output.application_credential_id == null && output.application_credential_secret == null &&
+      length(output.access_rules) == 0
+    )
+    error_message = "Outputs must be null (access_rules empty) without a backup target."
+  }
+}
+
+run "backup_created_with_rules_for_its_container_only" {
+  # Apply against the mock: the rules' computed IDs make the set unknown at plan.
+  command = apply
+  module {
+    source = "./modules/backup"
+  }
+  variables {
+    create          = true
+    container_name  = "listserver-test-backup"
+    credential_name = "listserver-test-backup"
+    metadata        = { "managed-by" = "listserver", stack = "test" }
+  }
+
+  assert {
+    condition = (
+      openstack_objectstorage_container_v1.this[0].name == "listserver-test-backup" &&
+      openstack_objectstorage_container_v1.this[0].metadata["managed-by"] == "listserver" &&
+      !openstack_objectstorage_container_v1.this[0].force_destroy
+    )
+    error_message = "The container must carry its name and metadata, and a destroy must not empty it."
+  }
+  assert {
+    condition = (
+      openstack_identity_application_credential_v3.this[0].name == "listserver-test-backup" &&
+      !openstack_identity_application_credential_v3.this[0].unrestricted &&
+      toset(openstack_identity_application_credential_v3.this[0].roles) == toset(["SwiftOperator"]) &&
+      openstack_identity_application_credential_v3.this[0].expires_at == null
+    )
+    error_message = "The credential must be restricted, hold only the SwiftOperator role, and not expire by default."
+  }
+  assert {
+    condition     = length(output.access_rules) == 7 && alltrue([for r in output.access_rules : r.service == "object-store"])
+    error_message = "Every access rule must be for the object-store service (7 rules): ${jsonencode(output.access_rules)}"
+  }
+  assert {
+    condition = toset([for r in output.access_rules : "${r.method} ${r.path}"]) == toset([
+      "GET /v1/AUTH_0123456789abcdef0123456789abcdef/listserver-test-backup",
+      "HEAD /v1/AUTH_0123456789abcdef0123456789abcdef/listserver-test-backup",
+      "GET /v1/AUTH_0123456789abcdef0123456789abcdef/listserver-test-backup/**",
+      "HEAD /v1/AUTH_0123456789abcdef0123456789abcdef/listserver-test-backup/**",
+      "PUT /v1/AUTH_0123456789abcdef0123456789abcdef/listserver-test-backup/**",
+      "POST /v1/AUTH_0123456789abcdef0123456789abcdef/listserver-test-backup/**",
+      "DELETE /v1/AUTH_0123456789abcdef0123456789abcdef/listserver-test-backup/**",
+    ])
+    error_message = "The rules must allow listing/stat of the project's container and object requests under it, nothing else: ${jsonencode(output.access_rules)}"
+  }
+}
+
+run "backup_expiry_roles_and_account_path" {
+  # Apply against the mock: the rules' computed IDs make the set unknown at plan.
+  command = apply
+  module {
+    source = "./modules/backup"
+  }
+  variables {
+    create          = true
+    container_name  = "acme.backups"
+    credential_name = "listserver-test-backup"
+    roles           = ["member"]
+    expires_at      = "2030-01-31T00:00:00Z"
+    account_path    = "/object/v1/AUTH_feedface"
+  }
+
+  assert {
+    condition = (
+      openstack_identity_application_credential_v3.this[0].expires_at == "2030-01-31T00:00:00Z" &&
+      toset(openstack_identity_application_credential_v3.this[0].roles) == toset(["member"])
+    )
+    error_message = "expires_at and roles must be passed to the credential."
+  }
+  assert {
+    condition     = alltrue([for r in output.access_rules : startswith(r.path, "/object/v1/AUTH_feedface/acme.backups")])
+    error_message = "account_path must replace /v1/AUTH_<project_id> in every rule."
+  }
+}
+
+run "backup_without_access_rules" {
+  command = plan
+  module {
+    source = "./modules/backup"
+  }
+  variables {
+    create               = true
+    container_name       = "listserver-test-backup"
+    credential_name      = "listserver-test-backup"
+    access_rules_enabled = false
+  }
+
+  assert {
+    condition     = length(output.access_rules) == 0 && !openstack_identity_application_credential_v3.this[0].unrestricted
+    error_message = "access_rules_enabled = false must drop the rules and nothing else."
+  }
+}
+
+run "backup_rejects_uppercase_container" {
+  command = plan
+  module {
+    source = "./modules/backup"
+  }
+  variables {
+    create          = true
+    container_name  = "Listserver-Backup"
+    credential_name = "listserver-test-backup"
+  }
+  expect_failures = [var.container_name]
+}
+
+run "backup_rejects_slash_in_container" {
+  command = plan
+  module {
+    source = "./modules/backup"
+  }
+  variables {
+    create          = true
+    container_name  = "backups/listserver"
+    credential_name = "listserver-test-backup"
+  }
+  expect_failures = [var.container_name]
+}
+
+run "backup_rejects_no_roles" {
+  command = plan
+  module {
+    source = "./modules/backup"
+  }
+  variables {
+    create          = true
+    container_name  = "listserver-test-backup"
+    credential_name = "listserver-test-backup"
+    roles           = []
+  }
+  expect_failures = [var.roles]
+}
+
+run "backup_rejects_admin_role" {
+  command = plan
+  module {
+    source = "./modules/backup"
+  }
+  variables {
+    create          = true
+    container_name  = "listserver-test-backup"
+    credential_name = "listserver-test-backup"
+    roles           = ["SwiftOperator", "Admin"]
+  }
+  expect_failures = [var.roles]
+}
+
+run "backup_rejects_bad_expiry" {
+  command = plan
+  module {
+    source = "./modules/backup"
+  }
+  variables {
+    create          = true
+    container_name  = "listserver-test-backup"
+    credential_name = "listserver-test-backup"
+    expires_at      = "next year"
+  }
+  expect_failures = [var.expires_at]
+}
+
+run "backup_rejects_wildcard_account_path" {
+  command = plan
+  module {
+    source = "./modules/backup"
+  }
+  variables {
+    create          = true
+    container_name  = "listserver-test-backup"
+    credential_name = "listserver-test-backup"
+    account_path    = "/v1/*"
+  }
+  expect_failures = [var.account_path]
 }

@@ -34,6 +34,22 @@ mock_provider "openstack" {
       device = "/dev/vdb"
     }
   }
+  mock_data "openstack_identity_auth_scope_v3" {
+    defaults = {
+      project_id = "0123456789abcdef0123456789abcdef"
+    }
+  }
+  mock_resource "openstack_objectstorage_container_v1" {
+    defaults = {
+      region = "dc3-a"
+    }
+  }
+  mock_resource "openstack_identity_application_credential_v3" {
+    defaults = {
+      id     = "33333333333333333333333333333333"
+      secret = "mock-application-credential-secret"
+    }
+  }
 }
 
 variables {
@@ -82,6 +98,16 @@ run "defaults_open_ssh_http_https_per_family" {
   assert {
     condition     = output.ssh_user == "debian"
     error_message = "The default login user of the Debian image is debian."
+  }
+
+  assert {
+    condition = (
+      output.backup_target == null && output.backup_swift_auth_url == null &&
+      output.backup_swift_region == null && output.backup_swift_container == null &&
+      output.backup_swift_application_credential_id == null &&
+      output.backup_swift_application_credential_secret == null
+    )
+    error_message = "No backup target (container, credential) may be created unless backup_enabled is true, and its outputs are null."
   }
 }
 
@@ -139,8 +165,10 @@ run "inventory_and_volume_after_apply" {
       listserver_data_device       = "/dev/vdb"
       listserver_data_device_by_id = "/dev/disk/by-id/virtio-22222222-2222-4222-8"
       listserver_data_volume_id    = "22222222-2222-4222-8222-222222222222"
+      listserver_ssh_allowed_cidrs = ["203.0.113.0/24", "2001:db8:1::/48"]
+      listserver_web_allowed_cidrs = ["0.0.0.0/0", "::/0"]
     }
-    error_message = "The inventory must carry ansible_host, ansible_user and the data volume's device: ${output.ansible_inventory}"
+    error_message = "The inventory must carry ansible_host, ansible_user, the data volume's device and the security group's allow-lists: ${output.ansible_inventory}"
   }
 
   assert {
@@ -175,6 +203,29 @@ run "inventory_without_volume_has_empty_device" {
   }
 }
 
+# The host firewall (roles/hardening) gets the security group's own values.
+run "inventory_carries_the_allow_lists_of_the_security_group" {
+  command = apply
+
+  variables {
+    ssh_allowed_cidrs = ["198.51.100.7/32"]
+    web_allowed_cidrs = ["192.0.2.0/24", "2001:db8:2::/48"]
+  }
+
+  assert {
+    condition = (
+      yamldecode(output.ansible_inventory).all.children.listserver.children.database.hosts["listserver-test"].listserver_ssh_allowed_cidrs == ["198.51.100.7/32"] &&
+      yamldecode(output.ansible_inventory).all.children.listserver.children.database.hosts["listserver-test"].listserver_web_allowed_cidrs == ["192.0.2.0/24", "2001:db8:2::/48"]
+    )
+    error_message = "listserver_ssh_allowed_cidrs and listserver_web_allowed_cidrs must be ssh_allowed_cidrs and web_allowed_cidrs: ${output.ansible_inventory}"
+  }
+
+  assert {
+    condition     = toset([for r in values(module.secgroup.ingress_rules) : r.cidr if r.port == 443]) == toset(["192.0.2.0/24", "2001:db8:2::/48"])
+    error_message = "The security group must open HTTPS to the same web_allowed_cidrs."
+  }
+}
+
 run "existing_key_pair_by_name" {
   command = plan
 
@@ -186,6 +237,69 @@ run "existing_key_pair_by_name" {
   assert {
     condition     = output.key_pair_name == "alice laptop"
     error_message = "An existing key pair must be used by its name."
+  }
+}
+
+run "backup_target_after_apply" {
+  command = apply
+
+  variables {
+    backup_enabled = true
+  }
+
+  assert {
+    condition = (
+      output.backup_target == "swift" &&
+      output.backup_swift_auth_url == "https://api.pub1.infomaniak.cloud/identity/v3" &&
+      output.backup_swift_region == "dc3-a" &&
+      output.backup_swift_container == "listserver-test-backup" &&
+      output.backup_swift_application_credential_id == "33333333333333333333333333333333" &&
+      output.backup_swift_application_credential_secret == "mock-application-credential-secret"
+    )
+    error_message = "backup_enabled must expose the container (<name_prefix>-<stack_name>-backup), its region, the auth URL and the credential."
+  }
+
+  assert {
+    condition = {
+      for k, v in yamldecode(output.ansible_inventory).all.children.listserver.children.database.hosts["listserver-test"] :
+      k => v if startswith(k, "backup_")
+      } == {
+      backup_target                              = "swift"
+      backup_swift_auth_url                      = "https://api.pub1.infomaniak.cloud/identity/v3"
+      backup_swift_region                        = "dc3-a"
+      backup_swift_container                     = "listserver-test-backup"
+      backup_swift_application_credential_id     = "33333333333333333333333333333333"
+      backup_swift_application_credential_secret = "{{ vault_backup_swift_application_credential_secret }}"
+    }
+    error_message = "The inventory must carry the backup role's variables, the secret only as a reference to the vault: ${output.ansible_inventory}"
+  }
+
+  assert {
+    condition     = !strcontains(output.ansible_inventory, "mock-application-credential-secret")
+    error_message = "The secret must never be in the plain inventory."
+  }
+}
+
+run "backup_container_name_overridable" {
+  command = plan
+
+  variables {
+    backup_enabled        = true
+    backup_container_name = "acme-lists-backup"
+  }
+
+  assert {
+    condition     = output.backup_swift_container == "acme-lists-backup"
+    error_message = "backup_container_name must replace the derived container name."
+  }
+}
+
+run "inventory_has_no_backup_variables_when_off" {
+  command = apply
+
+  assert {
+    condition     = length([for k in keys(yamldecode(output.ansible_inventory).all.children.listserver.children.database.hosts["listserver-test"]) : k if startswith(k, "backup_")]) == 0
+    error_message = "Without backup_enabled the inventory must set no backup_* variable (a client's own settings stay in force)."
   }
 }
 
@@ -224,4 +338,21 @@ run "rejects_unknown_address_family" {
     inventory_address_family = "ipv5"
   }
   expect_failures = [var.inventory_address_family]
+}
+
+run "rejects_plain_http_auth_url" {
+  command = plan
+  variables {
+    backup_enabled        = true
+    backup_swift_auth_url = "http://api.pub1.infomaniak.cloud/identity/v3"
+  }
+  expect_failures = [var.backup_swift_auth_url]
+}
+
+run "rejects_auth_url_without_v3" {
+  command = plan
+  variables {
+    backup_swift_auth_url = "https://api.pub1.infomaniak.cloud/identity"
+  }
+  expect_failures = [var.backup_swift_auth_url]
 }

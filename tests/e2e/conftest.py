@@ -74,28 +74,39 @@ class World:
         answer: dict[str, Any] = json.loads(result.stdout)
         return answer
 
-    def send(self, msg: EmailMessage, envelope_from: str, rcpts: list[str]) -> dict[str, Any]:
+    def send(
+        self, msg: EmailMessage, envelope_from: str, rcpts: list[str], pad_to: int = 0
+    ) -> dict[str, Any]:
         data = base64.b64encode(msg.as_bytes(policy=policy.SMTP)).decode()
-        request = {"envelope_from": envelope_from, "rcpts": rcpts, "data": data}
+        request = {"envelope_from": envelope_from, "rcpts": rcpts, "data": data, "pad_to": pad_to}
         return self.call("send", request)
 
-    def post(self, msg: EmailMessage) -> None:
-        """Send as the message's From: to its To:, and insist it was accepted."""
+    def post(self, msg: EmailMessage, pad_to: int = 0) -> dict[str, Any]:
+        """Send as the message's From: to its To:, and insist it was accepted.
+
+        pad_to: make the message about that many bytes (an attachment added
+        on the client).
+        """
         sender = msg["From"].addresses[0].addr_spec
         rcpts = [a.addr_spec for a in msg["To"].addresses]
-        answer = self.send(msg, sender, rcpts)
+        answer = self.send(msg, sender, rcpts, pad_to)
         assert answer["error"] is None, answer
         assert answer["refused"] == {}, answer
+        return answer
 
-    def fetch(
+    def read(
         self,
         mailbox: str,
         needle: str = "",
         count: int = 1,
         timeout: float = 90,
         delete: bool = False,
-    ) -> list[EmailMessage]:
-        """Messages in the mailbox containing needle; waits for count of them."""
+        max_bytes: int = 0,
+    ) -> tuple[list[EmailMessage], list[int]]:
+        """(messages, their full sizes) in the mailbox containing needle; waits
+        for count of them. Raises when the mailbox could not be read: an IMAP
+        error is never "nothing there". max_bytes cuts each message returned
+        (headers and the start of the body), not the sizes."""
         answer = self.call(
             "fetch",
             {
@@ -105,10 +116,27 @@ class World:
                 "count": count,
                 "timeout": timeout,
                 "delete": delete,
+                "max_bytes": max_bytes,
             },
         )
+        if answer["error"] is not None:
+            raise AssertionError(f"IMAP read of {mailbox} failed: {answer['error']}")
         parser = BytesParser(policy=policy.default)
-        return [parser.parsebytes(base64.b64decode(m)) for m in answer["messages"]]
+        messages = [parser.parsebytes(base64.b64decode(m)) for m in answer["messages"]]
+        return messages, list(answer["sizes"])
+
+    def fetch(
+        self,
+        mailbox: str,
+        needle: str = "",
+        count: int = 1,
+        timeout: float = 90,
+        delete: bool = False,
+    ) -> list[EmailMessage]:
+        """Messages in the mailbox containing needle; waits for count of them.
+
+        Raises when the mailbox could not be read (see read)."""
+        return self.read(mailbox, needle, count, timeout, delete)[0]
 
     def expect(
         self, mailbox: str, needle: str, count: int = 1, timeout: float = 90
@@ -179,15 +207,32 @@ def rest(host: testinfra.host.Host, lab: dict[str, Any]) -> Callable[..., dict[s
     return call
 
 
+_SEARCH = """
+import json, os, urllib.request
+req = urllib.request.Request("http://127.0.0.1:8000/hyperkitty/search?q=" + os.environ["WORD"],
+                             headers={"Host": os.environ["FQDN"]})
+body = urllib.request.urlopen(req, timeout=20).read().decode()
+print(json.dumps({"found": os.environ["WORD"] in body}))
+"""
+
+
+def archived(host: testinfra.host.Host, word: str, fqdn: str) -> bool:
+    """Whether HyperKitty's search on the host finds the word (asked of uwsgi directly)."""
+    found: bool = run_python(host, _SEARCH, WORD=word, FQDN=fqdn)["found"]
+    return found
+
+
 LOG_LINE = re.compile(r"^(?P<at>\d+\.\d+) \S+ (?P<ident>[\w/.-]+)\[\d+\]: (?P<text>.*)$")
 
 
 def mail_log(host: testinfra.host.Host, since: float, *idents: str) -> list[tuple[float, str, str]]:
     """(time, syslog identifier, message) of the host's mail log lines since then."""
     tags = " ".join(f"-t {shlex.quote(i)}" for i in idents)
-    out = host.run(
+    result = host.run(
         f"journalctl --merge -q --no-pager -o short-unix --since @{int(since)} {tags}"
-    ).stdout
+    )
+    assert result.rc == 0, f"journalctl failed: {result.stderr}"
+    out = result.stdout
     found = (LOG_LINE.match(line) for line in out.splitlines())
     return [(float(m["at"]), m["ident"], m["text"]) for m in found if m]
 
@@ -199,3 +244,61 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
             return
         time.sleep(2)
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+MAILMAN_QUEUE = "/var/lib/mailman3/queue"
+STANDIN_MAILDIR = "/var/vmail/lab.test/mailman/Maildir"
+
+
+def queued_messages(host: testinfra.host.Host) -> list[dict[str, Any]]:
+    """Postfix's queue (postqueue -j); raises when it cannot be read."""
+    result = host.run("postqueue -j")
+    assert result.rc == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def mail_path_pending(host: testinfra.host.Host, standin: testinfra.host.Host) -> str:
+    """What of the mail path is still in flight ("" when nothing): a message in
+    Mailman's queues (bad and shunt are where failures rest, not in flight), in
+    the list server's Postfix queue for anywhere but the host itself, in the
+    stand-in's queue or in the provider mailbox fetchmail empties. Every probe
+    that fails to run raises instead of reading as "idle"."""
+    pending = host.run(
+        f"find {MAILMAN_QUEUE} -mindepth 2 -type f "
+        f"-not -path '{MAILMAN_QUEUE}/bad/*' -not -path '{MAILMAN_QUEUE}/shunt/*' -print"
+    )
+    assert pending.rc == 0, pending.stderr
+    if pending.stdout.strip():
+        return f"Mailman's queues: {pending.stdout.split()}"
+    outbound = [
+        m["queue_id"]
+        for m in queued_messages(host)
+        if any(not r["address"].endswith(f"@{LISTS}") for r in m["recipients"])
+    ]
+    if outbound:
+        return f"the list server's Postfix queue: {outbound}"
+    relayed = [m["queue_id"] for m in queued_messages(standin)]
+    if relayed:
+        return f"the stand-in's Postfix queue: {relayed}"
+    mailbox = standin.run(f"find {STANDIN_MAILDIR}/new {STANDIN_MAILDIR}/cur -type f -print")
+    assert mailbox.rc == 0, mailbox.stderr
+    if mailbox.stdout.strip():
+        return f"the provider mailbox: {len(mailbox.stdout.split())} message(s)"
+    return ""
+
+
+def wait_idle(
+    host: testinfra.host.Host, standin: testinfra.host.Host, timeout: float = 240
+) -> None:
+    """Wait until nothing of the mail path is in flight on two looks in a row."""
+    seen = ["not looked yet", "not looked yet"]
+
+    def twice() -> bool:
+        seen.append(mail_path_pending(host, standin))
+        return seen[-1] == "" and seen[-2] == ""
+
+    try:
+        wait_for(twice, timeout, "the mail path idle (Mailman, Postfix, stand-in, mailbox)")
+    except BaseException:
+        print(f"still in flight: {seen[-1]}")
+        raise

@@ -23,9 +23,9 @@ TEAM_ALIASES = [
 ]
 
 
-def load_script(name: str) -> ModuleType:
-    """Import tools/<name>.py, which is a script, not a package module."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+def load_script(name: str, directory: str = "tools") -> ModuleType:
+    """Import <directory>/<name>.py, which is a script, not a package module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / directory / f"{name}.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)

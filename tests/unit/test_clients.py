@@ -21,6 +21,7 @@ from helpers import ROOT
 
 CLIENTS = ["example", "ci"]
 EXPECTED = ROOT / "tests/smoke/expected.yml"
+WIRING_VIEW = ROOT / "tests/unit/wiring-view.yml"
 HOST = "listserver-test"
 # The vault of clients/example/.../vault.yml.example, filled with valid values.
 VAULT = {
@@ -32,6 +33,15 @@ VAULT = {
     "vault_web_admin_password": "adm p$a's\"s #w%rd \\ w",
     "vault_mailbox_password": "mailbox password",
     "vault_metrics_password": "metrics p$a's\"s #w%rd",
+    "vault_backup_restic_password": "restic p$a's\"s #w%rd \\ r",
+    "vault_backup_swift_application_credential_secret": "swift $e'c\"ret #%",
+}
+# What terraform output adds to the inventory with backup_enabled = true.
+BACKUP = {
+    "backup_swift_container": "listserver-backup",
+    "backup_swift_auth_url": "https://api.pub1.infomaniak.cloud/identity/v3",
+    "backup_swift_region": "dc3-a",
+    "backup_swift_application_credential_id": "0123456789abcdef0123456789abcdef",
 }
 # This machine over a local connection; the provider's relay is not reachable from it.
 LOCAL = {
@@ -100,14 +110,14 @@ def test_inventory_puts_the_terraform_host_in_every_group(client: Path) -> None:
     assert hostvars["ansible_host"] == "203.0.113.10"
 
 
-def test_preflight_of_site_yml_accepts_the_client(client: Path) -> None:
-    result = subprocess.run(
+def preflight(client: Path, extra: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [
             "ansible-playbook",
             "-i",
             str(client / "inventory"),
             "-e",
-            json.dumps(LOCAL),
+            json.dumps({**LOCAL, **extra}),
             str(ROOT / "playbooks" / "preflight.yml"),
         ],
         capture_output=True,
@@ -116,13 +126,43 @@ def test_preflight_of_site_yml_accepts_the_client(client: Path) -> None:
         cwd=ROOT,
         check=False,
     )
+
+
+def test_preflight_of_site_yml_accepts_the_client(client: Path) -> None:
+    result = preflight(client, {})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
 
 
-def expected_values(inventory: Path) -> dict[str, Any]:
+def test_preflight_accepts_the_backup_target_terraform_gives(client: Path) -> None:
+    result = preflight(client, BACKUP)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    # Run, not skipped: the inventory's container turned the Swift target on.
+    assert re.search(r"Check the Swift target and its credential\]\s*\**\s*\nok:", result.stdout)
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ({"backup_swift_application_credential_id": "my-credential"}, "32-hex-digit ID"),
+        ({"vault_backup_restic_password": "short"}, "at least 16 characters"),
+        ({"backup_swift_container": "no/slash"}, "container 'no/slash'"),
+    ],
+)
+def test_preflight_stops_a_backup_target_that_cannot_work(
+    client: Path, override: dict[str, str], named: str
+) -> None:
+    result = preflight(client, {**BACKUP, **override})
+    assert result.returncode != 0
+    assert named in result.stdout
+    assert VAULT["vault_backup_restic_password"] not in result.stdout
+
+
+def expected_values(
+    inventory: Path, playbook: Path = EXPECTED, var: str = "smoke_expected"
+) -> dict[str, Any]:
     """What the roles receive on the host (tests/smoke/expected.yml; no connection)."""
     result = subprocess.run(
-        ["ansible-playbook", "-i", str(inventory), "--limit", HOST, str(EXPECTED)],
+        ["ansible-playbook", "-i", str(inventory), "--limit", HOST, str(playbook)],
         capture_output=True,
         text=True,
         env={**ansible_env(), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"},
@@ -130,7 +170,7 @@ def expected_values(inventory: Path) -> dict[str, Any]:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     view: dict[str, Any] = json.loads(result.stdout)["plays"][0]["tasks"][-1]["hosts"][HOST]
-    return view["smoke_expected"]
+    return view[var]
 
 
 def test_the_wiring_gives_the_roles_the_clients_values(client: Path) -> None:
@@ -159,6 +199,51 @@ def test_a_role_variable_set_by_the_client_wins_over_the_wiring(client: Path, wh
     assert expected["intake"] is True
 
 
+def test_the_values_roles_share_follow_the_role_that_owns_them(client: Path) -> None:
+    default = expected_values(client / "inventory", WIRING_VIEW, "wiring_view")
+    assert default == {
+        "rest_urls": ["http://127.0.0.1:8001"] * 3,
+        "uwsgi_socket": "/run/mailman3-web/uwsgi.sock",
+        "intake_smtp_port": 10026,
+        "intake_imap_port": 993,
+        "data_volume_device": "",
+    }
+    owners = {
+        "mailman_core_rest_port": 8011,
+        "mailman_web_uwsgi_socket": "/run/mailman3-web/app.sock",
+        "postfix_intake_port": 10036,
+        "fetchmail_imap_port": 143,
+    }
+    (client / "inventory/group_vars/all/owners.yml").write_text(yaml.safe_dump(owners))
+    moved = expected_values(client / "inventory", WIRING_VIEW, "wiring_view")
+    assert moved == {
+        "rest_urls": ["http://127.0.0.1:8011"] * 3,
+        "uwsgi_socket": "/run/mailman3-web/app.sock",
+        "intake_smtp_port": 10036,
+        "intake_imap_port": 143,
+        "data_volume_device": "",
+    }
+
+
+def test_the_data_volume_is_named_by_its_stable_device_path(client: Path) -> None:
+    """Nova's device name (/dev/vdb) may not be the guest's: the by-id path wins."""
+    by_id = "/dev/disk/by-id/virtio-0b5e3c1a-7d2f-4c1e-9"
+    host = {"listserver_data_device": "/dev/vdb", "listserver_data_device_by_id": by_id}
+    (client / "inventory/host_vars").mkdir(exist_ok=True)
+    host_vars = client / "inventory/host_vars" / f"{HOST}.yml"
+    host_vars.write_text(yaml.safe_dump(host))
+    assert (
+        expected_values(client / "inventory", WIRING_VIEW, "wiring_view")["data_volume_device"]
+        == by_id
+    )
+    # An inventory written by hand with Nova's name only still works.
+    host_vars.write_text(yaml.safe_dump({"listserver_data_device": "/dev/vdb"}))
+    assert (
+        expected_values(client / "inventory", WIRING_VIEW, "wiring_view")["data_volume_device"]
+        == "/dev/vdb"
+    )
+
+
 def test_no_playbook_adjacent_variables_outrank_the_inventory() -> None:
     # Ansible ranks group_vars/ next to a playbook above the inventory's
     # group_vars/all: a client's value there would be silently ignored.
@@ -184,8 +269,15 @@ def test_example_vault_lists_every_secret_the_playbooks_read() -> None:
     example = ROOT / "clients/example/inventory/group_vars/all/vault.yml.example"
     listed = set(yaml.safe_load(example.read_text()))
     wiring = (ROOT / "roles/listserver/defaults/main.yml").read_text()
-    assert set(re.findall(r"\bvault_\w+", wiring)) <= listed
-    assert listed == set(VAULT), "update VAULT in this test with the example"
+    # make stack writes the Swift one (terraform_vault.yml), the S3 one is for
+    # the other target: the example names them in comments.
+    optional = {
+        "vault_backup_swift_application_credential_secret",
+        "vault_backup_s3_secret_access_key",
+    }
+    assert set(re.findall(r"\bvault_\w+", wiring)) <= listed | optional
+    assert all(f"# {name}: " in example.read_text() for name in optional)
+    assert listed == set(VAULT) - optional, "update VAULT in this test with the example"
 
 
 @pytest.mark.parametrize(

@@ -77,6 +77,9 @@ def test_lists_on_other_domains_are_skipped_and_reported() -> None:
         ("team-unsubscribe", "ends in '-unsubscribe'"),
         ("-team", "must start with a letter or digit"),
         ("team list", "only lowercase letters"),
+        ("team.", "not end with '.'"),
+        ("te..am", "hold '..'"),
+        ("t" * 53, "longer than 52"),
     ],
 )
 def test_invalid_list_names_are_refused_with_the_list_named(name: object, complaint: str) -> None:

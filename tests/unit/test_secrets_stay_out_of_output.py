@@ -73,3 +73,21 @@ def test_tasks_with_secrets_are_silenced(task_file: Path) -> None:
                     f"{task_file.name}: task '{name}' renders a secret ({path.name}) "
                     "and would show it with --diff"
                 )
+
+
+def test_secrets_never_travel_in_a_process_environment() -> None:
+    """Another process of the same user can read /proc/<pid>/environ: stdin or a file instead."""
+    for task_file in task_files():
+        for task in tasks_in(yaml.safe_load(task_file.read_text())):
+            environment = task.get("environment") or {}
+            if not isinstance(environment, dict):  # a template of a mapping
+                environment = {"environment": environment}
+            leaked = [key for key, value in environment.items() if SECRET.search(str(value))]
+            assert not leaked, f"{task_file.relative_to(ROOT)}: {task.get('name')}: {leaked}"
+
+
+def test_superuser_password_goes_to_the_bootstrap_on_stdin() -> None:
+    tasks = yaml.safe_load((ROOT / "roles/mailman_web/tasks/bootstrap.yml").read_text())
+    (task,) = [t for t in tasks if "superuser" in t.get("name", "")]
+    assert task["ansible.builtin.command"]["stdin"] == "{{ mailman_web_superuser_password }}"
+    assert task["no_log"] is True

@@ -14,10 +14,18 @@ import yaml
 SCENARIO = Path(__file__).resolve().parent.parent
 
 
+class VarsLoader(yaml.SafeLoader):
+    """Reads Ansible's !unsafe (a literal string) like a plain string."""
+
+
+VarsLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+
+
 @pytest.fixture(scope="session")
 def lab_vars() -> dict[str, Any]:
     """The inventory values the scenario converged with."""
-    return yaml.safe_load((SCENARIO / "group_vars/all/listserver.yml").read_text())
+    path = SCENARIO / "group_vars/all/listserver.yml"
+    return yaml.load(path.read_text(), Loader=VarsLoader)  # noqa: S506 - SafeLoader subclass
 
 
 @pytest.fixture

@@ -43,10 +43,22 @@ def anonymous_kb(host: testinfra.host.Host, pid: int) -> tuple[int, int]:
     return fields["Anonymous"], fields["Pss_Anon"]
 
 
+def all_runners(host: testinfra.host.Host, timeout: int = 60) -> set[str]:
+    """The runners under the master, once all are there (a runner the master
+    is starting again, or one that has not named itself yet, is waited for)."""
+    found: set[str] = set()
+    for _ in range(timeout):
+        found = set(runners(host))
+        if found == RUNNERS:
+            break
+        host.run("sleep 1")
+    return found
+
+
 def test_every_runner_runs_under_the_preloading_master(host: testinfra.host.Host) -> None:
     unit = host.check_output("systemctl show mailman3 --property ExecStart")
     assert "/usr/local/lib/listserver/mailman-master.py" in unit
-    assert set(runners(host)) == RUNNERS
+    assert all_runners(host) == RUNNERS
 
 
 def test_runners_share_their_memory_with_the_master(host: testinfra.host.Host) -> None:
@@ -72,3 +84,56 @@ def test_a_runner_told_to_restart_is_forked_again(host: testinfra.host.Host) -> 
             return
         host.run("sleep 1")
     raise AssertionError("the master did not start the virgin runner again")
+
+
+def children_of_master(host: testinfra.host.Host) -> dict[int, str]:
+    """Pid -> command line of the master's children (empty while there is no master)."""
+    table = [
+        line.split(None, 2)
+        for line in host.check_output("ps -u list -o pid=,ppid=,args=").splitlines()
+    ]
+    master = [pid for pid, _, args in table if args.strip() == "mailman: master"]
+    return {int(pid): args for pid, ppid, args in table if master and ppid == master[0]}
+
+
+def restart_and_wait(host: testinfra.host.Host, expect: int) -> None:
+    host.run_expect([0], "systemctl restart mailman3")
+    for _ in range(90):
+        rest = host.run(
+            "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", 8001))'"
+        )
+        if len(children_of_master(host)) >= expect and rest.rc == 0:
+            return
+        host.run("sleep 1")
+    raise AssertionError(f"mailman3 did not come back: {children_of_master(host)}")
+
+
+def test_an_unproven_mailman_falls_back_to_the_stock_master(host: testinfra.host.Host) -> None:
+    """On a Mailman release the patches were not proven on, the stock master runs.
+
+    The release looks unproven through the wrapper's LISTSERVER_MAILMAN_PROVEN.
+    """
+    dropin = "/etc/systemd/system/mailman3.service.d/zz-unproven.conf"
+    since = host.check_output("date +%s")
+    host.run_expect(
+        [0],
+        f"printf '[Service]\\nEnvironment=LISTSERVER_MAILMAN_PROVEN=0.0\\n' > {dropin}"
+        " && systemctl daemon-reload",
+    )
+    try:
+        restart_and_wait(host, len(RUNNERS))
+        journal = host.check_output(f"journalctl -u mailman3 --since @{since} -o cat")
+        assert "is not a version this wrapper was proven on (0.0)" in journal
+        assert "starting Mailman's stock master" in journal
+        # Exec'd, as `mailman start` runs them: a runner owns all of its
+        # anonymous memory (gunicorn, the REST runner, shares with its workers).
+        children = children_of_master(host)
+        assert len(children) == len(RUNNERS), children
+        for pid, args in children.items():
+            anonymous, proportional = anonymous_kb(host, pid)
+            if not args.startswith("gunicorn"):
+                assert proportional >= 0.9 * anonymous, f"{args}: {proportional} of {anonymous} kB"
+    finally:
+        host.run_expect([0], f"rm -f {dropin} && systemctl daemon-reload")
+        restart_and_wait(host, len(RUNNERS))
+    assert all_runners(host) == RUNNERS

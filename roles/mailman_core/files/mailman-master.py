@@ -14,6 +14,12 @@ configuration only (initialize_1); each runner performs the remaining
 initialization steps itself (logging, database, plugins), as an exec'd
 runner would. A changed mailman.cfg therefore needs a restart of the
 service, not a reload (the runners inherit the master's configuration).
+
+The patches touch Mailman's private start-up code, so they are applied only
+on the Mailman versions they were proven on (PROVEN, Debian 12 and 13) and
+only when every name they replace is there. Otherwise the stock master runs,
+unpatched, and says why in the journal: the runners are then exec'd as with
+`mailman start`, using more memory but nothing else changes.
 """
 
 import contextlib
@@ -28,6 +34,22 @@ import mailman
 import mailman.bin.master as master
 import mailman.bin.runner as runner
 import mailman.core.initialize as initialize
+import mailman.version
+
+# Mailman releases the patches were proven on (Debian 12: 3.3.8, 13: 3.3.10).
+# The environment variable exists for the fallback's test.
+PROVEN = tuple(os.environ.get("LISTSERVER_MAILMAN_PROVEN", "3.3.8,3.3.10").split(","))
+# What the patches replace or call, checked before any is applied.
+PATCHED = (
+    (master, "initialize"),
+    (master.Loop, "_start_runner"),
+    (master, "main"),
+    (runner, "initialize"),
+    (runner, "main"),
+    (initialize, "initialize_1"),
+    (initialize, "initialize_2"),
+    (initialize, "initialize_3"),
+)
 
 # Signals the master handles; a forked runner starts from the defaults, as
 # after exec, and then installs its own handlers.
@@ -98,7 +120,36 @@ def start_runner(self: master.Loop, spec: str) -> int:
     raise AssertionError("unreachable")
 
 
+def unproven() -> str:
+    """Why the patches must not be applied here; empty when they may."""
+    version = mailman.version.VERSION
+    if version not in PROVEN:
+        return (
+            f"Mailman {version} is not a version this wrapper was proven on ({', '.join(PROVEN)})"
+        )
+    missing = [
+        f"{getattr(owner, '__name__', owner)}.{name}"
+        for owner, name in PATCHED
+        if not hasattr(owner, name)
+    ]
+    return f"Mailman {version} lacks {', '.join(missing)}" if missing else ""
+
+
+def stock(reason: str) -> None:
+    print(
+        f"mailman-master: {reason}; starting Mailman's stock master (runners exec'd)",
+        file=sys.stderr,
+        flush=True,
+    )
+    set_title("mailman: master")
+    master.main()
+
+
 def main() -> None:
+    reason = unproven()
+    if reason:
+        stock(reason)
+        return
     preload()
     gc.collect()
     gc.freeze()
