@@ -98,6 +98,35 @@ def running(name: str) -> list[str]:
     return found
 
 
+def settled(name: str, wanted: list[str], seconds: int = 90) -> list[str]:
+    """The running units once none of the wanted ones is still starting.
+
+    A unit systemd is still bringing up (a slow ExecStartPre, or the 5 s
+    before Restart=on-failure starts it again) is waited for; one that
+    settled as failed or inactive is not.
+    """
+    for _ in range(seconds):
+        found = running(name)
+        missing = [unit for unit in wanted if unit not in found]
+        if not missing:
+            return found
+        states = inside(name, f"systemctl is-active {' '.join(missing)} || true").stdout.split()
+        if not {"activating", "reloading"} & set(states):
+            return found
+        time.sleep(1)
+    return running(name)
+
+
+def status(name: str, units: list[str]) -> str:
+    """systemctl status of the units, with how often each was restarted."""
+    if not units:
+        return ""
+    listed = " ".join(units)
+    shown = inside(name, f"systemctl status --no-pager -n 0 {listed}", check=False).stdout
+    restarts = inside(name, f"systemctl show -p Id -p NRestarts {listed}", check=False).stdout
+    return f"{shown}\n{restarts}"
+
+
 def journal(name: str, units: list[str]) -> str:
     flags = " ".join(f"-u {unit}" for unit in units)
     return inside(name, f"journalctl -b --no-pager -n 60 {flags}").stdout
@@ -180,9 +209,10 @@ def lab(host: testinfra.host.Host, tmp_path_factory: pytest.TempPathFactory) -> 
 def test_with_the_volume_every_service_runs_on_it(lab: VolumeLab) -> None:
     try:
         state = boot(lab.name, lab.image, f"--device={lab.loop}:{lab.by_id}", "--network=none")
-        found = running(lab.name)
-        log = journal(lab.name, lab.services)
-        assert set(lab.services) <= set(found), f"{state}: only {found} run\n{log}"
+        found = settled(lab.name, lab.services)
+        missing = [unit for unit in lab.services if unit not in found]
+        log = journal(lab.name, missing)
+        assert not missing, f"{state}: {missing} not running\n{status(lab.name, missing)}\n{log}"
         source = inside(lab.name, f"findmnt -n -o SOURCE {MOUNTPOINT}").stdout.strip()
         assert source in (lab.loop, lab.by_id), source
         for directory in BIND_DIRS:
