@@ -58,6 +58,19 @@ printf '%s\\n' '[Unit]' 'Description=Stand-in for the fstab unit of {mountpoint}
 systemctl enable "$unit"
 """
 
+# What an operator does to move a host's data onto a new volume. cron and the
+# timers stop too: HyperKitty's minutely jobs rewrite its search index under
+# /var/lib/mailman3 and a file removed mid-copy failed cp. One command per
+# line, so that sh -e stops at the first that fails.
+COPY = "\n".join(f"mkdir -p /mnt{d}\ncp -a {d}/. /mnt{d}/" for d in BIND_DIRS)
+MOVE_DATA = """
+systemctl stop cron.service $(systemctl list-units --type=timer --plain --no-legend | cut -d' ' -f1)
+systemctl stop postgresql mailman3 mailman3-web postfix
+mount {device} /mnt
+{copy}
+umount /mnt
+"""
+
 
 def run(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(argv, capture_output=True, text=True, check=False)
@@ -182,13 +195,7 @@ def lab(host: testinfra.host.Host, tmp_path_factory: pytest.TempPathFactory) -> 
         run("podman", "commit", source, images[0])
         # The role may need apt (e2fsprogs): this one host has a network.
         boot(setup, images[0], f"--device={loop}:{by_id}", "--network=podman")
-        # What an operator does to move a host's data onto a new volume.
-        copy = " ".join(f"mkdir -p /mnt{d} && cp -a {d}/. /mnt{d}/ &&" for d in BIND_DIRS)
-        inside(
-            setup,
-            "systemctl stop postgresql mailman3 mailman3-web postfix\n"
-            f"mount {by_id} /mnt\n{copy} true\numount /mnt",
-        )
+        inside(setup, MOVE_DATA.format(device=by_id, copy=COPY))
         converge_data_volume(setup, by_id, tmp)
         # systemd's fstab generator skips device entries when /sys is
         # read-only (in containers): this unit stands for the one it makes
