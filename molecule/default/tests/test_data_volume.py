@@ -58,14 +58,16 @@ printf '%s\\n' '[Unit]' 'Description=Stand-in for the fstab unit of {mountpoint}
 systemctl enable "$unit"
 """
 
-# What an operator does to move a host's data onto a new volume. cron and the
-# timers stop too: HyperKitty's minutely jobs rewrite its search index under
-# /var/lib/mailman3 and a file removed mid-copy failed cp. One command per
-# line, so that sh -e stops at the first that fails.
+# What an operator does to move a host's data onto a new volume. The
+# instances are stopped by name: stopping the wrappers (postgresql.service,
+# postfix.service) returns before the instances they propagate to are down,
+# and cp then met a vanishing postmaster.pid. cron and the timers stop too, as
+# nothing may write there during the copy. One command per line, so that sh -e
+# stops at the first that fails (it ignores a failure inside an && chain).
 COPY = "\n".join(f"mkdir -p /mnt{d}\ncp -a {d}/. /mnt{d}/" for d in BIND_DIRS)
 MOVE_DATA = """
-systemctl stop cron.service $(systemctl list-units --type=timer --plain --no-legend | cut -d' ' -f1)
-systemctl stop postgresql mailman3 mailman3-web postfix
+systemctl stop cron.service '*.timer'
+systemctl stop 'postgresql@*' postgresql mailman3 mailman3-web 'postfix@*' postfix
 mount {device} /mnt
 {copy}
 umount /mnt
