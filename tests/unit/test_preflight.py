@@ -269,3 +269,19 @@ def test_non_ascii_rest_password_stops_without_its_value(tmp_path: Path) -> None
     result = run_preflight(tmp_path, {"vault_mailman_rest_password": value})
     assert_stops(result, "mailman_core_rest_password may only hold printable ASCII", secret=value)
     assert "pässwörd" not in result.stdout
+
+
+def test_the_admin_user_name_admin_gets_a_warning(tmp_path: Path) -> None:
+    result = run_preflight(tmp_path, {"listserver_admin_user": "Admin"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[WARNING]: mailman_web_superuser_name (listserver_admin_user) is 'Admin'" in (
+        result.stdout + result.stderr
+    )
+
+
+def test_another_admin_user_name_gets_no_warning(tmp_path: Path) -> None:
+    result = run_preflight(tmp_path, {"listserver_admin_user": "listmaster"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "mailman_web_superuser_name (listserver_admin_user)" not in (
+        result.stdout + result.stderr
+    )
