@@ -12,8 +12,8 @@ short_description: Show a warning and go on
 description:
   - Shows O(msg) as a C([WARNING]), the way Ansible shows its own warnings (in the
     output and in the play's summary of every callback), without failing the host.
-  - For an input that works but that the operator should reconsider, where a failed
-    assert would be too strict and a debug message goes unnoticed.
+  - For an input that works but that the operator should reconsider; stopping the
+    run would be too strict, and a debug message goes unnoticed.
   - Runs on the controller only (action plugin); supports check mode.
 version_added: "0.2.0"
 author: listserver maintainers (@listserver)
