@@ -22,6 +22,7 @@ READ_ONLY = {
     "ansible.builtin.wait_for",
     "listserver.mailman3.check_secrets",
     "listserver.mailman3.quota_plan",
+    "listserver.mailman3.warn",
 }
 TASK_KEYS = {
     "name", "when", "tags", "vars", "register", "loop", "loop_control", "changed_when",
