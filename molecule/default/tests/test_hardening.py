@@ -227,3 +227,23 @@ def test_time_sync_is_configured_and_skipped_only_for_being_a_container(
     # A lab host is a container: systemd skips the unit by its condition.
     assert timesyncd.is_running or "ConditionResult=no" in condition, condition
     assert host.check_output("systemd-detect-virt --container") != "none" or timesyncd.is_running
+
+
+GREETING = """
+import json, socket
+with socket.create_connection(("127.0.0.1", 25), timeout=10) as s:
+    print(json.dumps(s.recv(512).decode()))
+"""
+
+
+def test_the_mail_greeting_and_the_database_settings_give_nothing_away(
+    host: testinfra.host.Host,
+) -> None:
+    """Lynis MAIL-8818 and DBS-1828, for what the project writes."""
+    greeting = run_python(host, GREETING)
+    assert greeting.startswith("220 "), greeting
+    assert "ESMTP" in greeting, greeting
+    assert "Postfix" not in greeting, greeting
+    assert "Debian" not in greeting, greeting
+    settings = host.check_output("ls /etc/postgresql/*/main/conf.d/listserver.conf")
+    assert host.file(settings).mode == 0o640
