@@ -23,8 +23,9 @@ molecule: venv lab-images
 
 # make test's lab: two lanes side by side, the role scenarios in one, the
 # mail path end to end and then the demo in the other. Most of a scenario's
-# time is spent waiting (mail, timers, restarts), not on the cores: one lane
-# after the other took about 95 minutes on this 2-core machine, over CI's 90.
+# time is spent waiting (mail, timers, restarts), not on the cores: side by
+# side they took 50 minutes on a 2-core machine; one after the other was
+# heading for about 95, which with the rest of make test is over CI's 90.
 # Each lane stops at its first failure; all failures are printed last.
 LAB_LANE_ROLES := default nginx standin mailpath
 .PHONY: test-lab lab-lane-roles lab-lane-e2e
