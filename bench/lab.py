@@ -1,4 +1,4 @@
-"""The benchmark lab: podman hosts from the lab images, playbook runs, cgroup memory.
+"""The benchmark lab: hosts from the lab images (labkit), playbook runs, cgroup memory.
 
 Shared by bench/converge and bench/memory. Hosts and variables live in
 bench/lab/ (an Ansible inventory); the container names are the host names.
@@ -15,6 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "lab"))
+
+from labkit import hosts  # noqa: E402
+from labkit.hosts import podman as podman  # noqa: E402
+
 LAB = ROOT / "bench" / "lab"
 INVENTORY = LAB / "hosts.yml"
 NETWORK = "listserver-bench"
@@ -28,15 +33,6 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def podman(*args: str, check: bool = True, stdin: str | None = None) -> str:
-    result = subprocess.run(
-        ["podman", *args], input=stdin, capture_output=True, text=True, check=False
-    )
-    if check and result.returncode != 0:
-        raise RuntimeError(f"podman {' '.join(args)}: {result.stderr.strip()}")
-    return result.stdout
-
-
 def lists_host(version: str) -> str:
     return f"lists{version}.bench.lab.test"
 
@@ -46,39 +42,15 @@ def floor_host(version: str) -> str:
 
 
 def start(name: str, release: str) -> None:
-    """A fresh systemd-booted host on the lab network (an old one is removed)."""
+    """A fresh, booted host on the lab network (an old one is replaced)."""
     subprocess.run([str(ROOT / "lab" / "build-image"), release], check=True)
-    podman("rm", "--force", "--time", "5", name, check=False)
-    if subprocess.run(["podman", "network", "exists", NETWORK], check=False).returncode:
-        podman("network", "create", NETWORK)
-    podman(
-        "run",
-        "--detach",
-        "--name",
-        name,
-        "--hostname",
-        name,
-        "--network",
-        NETWORK,
-        "--systemd=always",
-        "--ulimit",
-        "nofile=20000:20000",
-        "--ulimit",
-        "nproc=32768:32768",
-        f"localhost/listserver-lab:{release}",
+    hosts.up(
+        [{"name": name, "image": f"localhost/listserver-lab:{release}"}], NETWORK, recreate=True
     )
-    for _ in range(60):
-        state = podman("exec", name, "systemctl", "is-system-running", check=False).strip()
-        if state in ("running", "degraded"):
-            return
-        time.sleep(1)
-    raise RuntimeError(f"{name} did not boot (state {state!r})")
 
 
 def remove(names: list[str]) -> None:
-    for name in names:
-        podman("rm", "--force", "--time", "5", name, check=False)
-    podman("network", "rm", NETWORK, check=False)
+    hosts.down([{"name": name} for name in names], NETWORK)
 
 
 @dataclass

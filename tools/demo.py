@@ -29,15 +29,14 @@ DEMO_DIR/logs/, whose tail is printed when the step fails.
 from __future__ import annotations
 
 import argparse
+import base64
 import email.utils
 import http.client
-import imaplib
 import json
 import os
 import re
 import select
 import shutil
-import smtplib
 import socket
 import ssl
 import subprocess
@@ -53,6 +52,12 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "lab"))
+
+from labkit import hosts  # noqa: E402
+from labkit import mail as labmail  # noqa: E402
+from labkit.hosts import LabError  # noqa: E402
+
 SCENARIO = ROOT / "molecule" / "demo"
 CACHE = Path(
     os.environ.get("LISTSERVER_CACHE_DIR") or Path.home() / ".cache" / "listserver"
@@ -135,13 +140,6 @@ class Demo:
 
 def run(argv: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, capture_output=True, text=True, check=check)
-
-
-def podman(*args: str, check: bool = True) -> str:
-    result = run(["podman", *args], check=False)
-    if check and result.returncode != 0:
-        raise DemoError(f"podman {' '.join(args)}: {result.stderr.strip()}")
-    return result.stdout.strip()
 
 
 # Molecule's and Ansible's output without colours or Molecule's borders (PLAIN), and
@@ -243,41 +241,20 @@ CONTROLLER_ONLY = {"ANSIBLE_STRATEGY": "linear"}
 # Bringing the lab up ----------------------------------------------------------------------
 
 
-def exists(name: str) -> bool:
-    return run(["podman", "container", "exists", name], check=False).returncode == 0
-
-
-def running(name: str) -> bool:
-    state = podman("container", "inspect", "--format", "{{.State.Running}}", name, check=False)
-    return state == "true"
-
-
 def reset_stale_lab() -> None:
     """Molecule trusts its state file: a lab short of a host is removed and made again."""
-    present = [host for host in HOSTS if exists(host)]
+    present = [host for host in HOSTS if hosts.exists(host)]
     if len(present) < len(HOSTS):
         if present:
             say(f"the lab is incomplete ({', '.join(present)} only): removing it first")
         # Also forgets a lab removed behind Molecule's back (it would skip creating it).
         step("reset", molecule("destroy"), env=CONTROLLER_ONLY)
         for host in HOSTS:
-            podman("rm", "--force", "--time", "5", host, check=False)
+            hosts.podman("rm", "--force", "--time", "5", host, check=False)
     for host in present if len(present) == len(HOSTS) else []:
-        if not running(host):
+        if not hosts.running(host):
             say(f"starting {host} again")
-            podman("start", host)
-
-
-def wait_booted() -> None:
-    for host in HOSTS:
-        state = ""
-        for _ in range(90):
-            state = podman("exec", host, "systemctl", "is-system-running", check=False)
-            if state in ("running", "degraded"):
-                break
-            time.sleep(1)
-        else:
-            raise DemoError(f"{host} did not boot (systemd says {state!r})")
+            hosts.podman("start", host)
 
 
 # The demo's list server as a client's inventory (group_vars: the demo's own).
@@ -298,7 +275,7 @@ def deploy_from_collection(artifact: Path) -> StepResult:
     options: dict[str, Any] = {"env": consultant, "cwd": DEMO_DIR, "unset": REPOSITORY_SETTINGS}
     install = ["ansible-galaxy", "collection", "install", "-p", str(collections), str(artifact)]
     step("collection-install", install, **options)
-    api = f"http://{standin_address()}:{Demo.load().api_port}"
+    api = f"http://{standin().address}:{Demo.load().api_port}"
     playbook = ["ansible-playbook", "-i", str(CLIENT_INVENTORY)]
     aliases = ["listserver.mailman3.aliases", "-e", f"provider_aliases_api_url={api}"]
     first = step("collection-aliases", [*playbook, *aliases], plays=True, **options)
@@ -316,7 +293,6 @@ def up(unchanged: bool, collection: Path | None = None) -> None:
     reset_stale_lab()
     t = time.monotonic()
     step("create", molecule("create"), env=CONTROLLER_ONLY)
-    wait_booted()
     say(f"hosts up: {', '.join(HOSTS)} on the podman network {NETWORK} ({took(t)})")
 
     t = time.monotonic()
@@ -347,53 +323,30 @@ def up(unchanged: bool, collection: Path | None = None) -> None:
 # The outside world: post and read ---------------------------------------------------------
 
 
-def standin_address() -> str:
-    address = podman(
-        "container",
-        "inspect",
-        "--format",
-        "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
-        STANDIN,
-        check=False,
-    ).split()
+def standin() -> labmail.Server:
+    """The stand-in as this machine reaches it: by address, its certificate checked by name."""
+    address = hosts.address(STANDIN)
     if not address:
         raise DemoError(f"{STANDIN} is not running: make demo")
-    return address[0]
+    return labmail.Server(STANDIN, str(DEMO_DIR / "standin-ca.pem"), address, "example.test")
 
 
-class StandinIMAP(imaplib.IMAP4_SSL):
-    """IMAPS to the stand-in by address, its certificate checked for its name."""
-
-    def __init__(self, address: str) -> None:
-        self._address = address
-        context = ssl.create_default_context(cafile=str(DEMO_DIR / "standin-ca.pem"))
-        super().__init__(STANDIN, 993, ssl_context=context, timeout=20)
-
-    def _create_socket(self, timeout: float | None) -> ssl.SSLSocket:
-        sock = socket.create_connection((self._address, self.port), timeout)
-        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
-
-
-def mailbox(address: str, user: str, password: str, message_id: str = "") -> list[EmailMessage]:
+def mailbox(
+    server: labmail.Server, user: str, password: str, message_id: str = ""
+) -> list[EmailMessage]:
     """Messages in a mailbox at the stand-in (those with that Message-ID), oldest first."""
+    answer = labmail.fetch(user, password, message_id, count=0, timeout=0, server=server)
+    if answer["error"]:
+        raise DemoError(f"could not read {user} at the stand-in: {answer['error']}")
     parser = BytesParser(policy=policy.default)
-    with StandinIMAP(address) as conn:
-        conn.login(user, password)
-        conn.select("INBOX", readonly=True)
-        criteria = ("HEADER", "Message-ID", message_id) if message_id else ("ALL",)
-        status, data = conn.uid("SEARCH", *criteria)
-        found = []
-        for uid in data[0].split() if status == "OK" and data[0] else []:
-            status, parts = conn.uid("FETCH", uid, "(BODY.PEEK[])")
-            found += [parser.parsebytes(p[1]) for p in parts if isinstance(p, tuple)]
-        return found
+    return [parser.parsebytes(base64.b64decode(raw)) for raw in answer["messages"]]
 
 
 def post(demo: Demo) -> None:
     """One post from the first member, sent to the stand-in's port 25; waits for the copies."""
-    address = standin_address()
+    server = standin()
     sender_address, sender_name = demo.members[0]
-    number = len(mailbox(address, sender_address, Demo.secret("outside"))) + 1
+    number = len(mailbox(server, sender_address, Demo.secret("outside"))) + 1
     msg = EmailMessage()
     msg["From"] = email.utils.formataddr((sender_name or "Alice", sender_address))
     msg["To"] = demo.list_address
@@ -405,53 +358,54 @@ def post(demo: Demo) -> None:
         "list mailbox by the list server's intake, distributed by Mailman, relayed through\n"
         "the provider's submission into every member's mailbox, archived by HyperKitty.\n"
     )
-    try:
-        with smtplib.SMTP(address, 25, local_hostname="example.test", timeout=30) as smtp:
-            smtp.send_message(msg)
-    except (OSError, smtplib.SMTPException) as exc:
-        raise DemoError(f"the stand-in refused the post ({address}:25): {exc}") from exc
+    answer = labmail.send(
+        sender_address, [demo.list_address], msg.as_bytes(policy=policy.SMTP), server=server
+    )
+    if answer["error"] or answer["refused"]:
+        refusal = answer["error"] or answer["refused"]
+        raise DemoError(f"the stand-in refused the post ({server.address}:25): {refusal}")
     sent = time.time()
     LAST_POST.write_text(json.dumps({"message_id": msg["Message-ID"], "sent": sent}))
     say(
         f'posted "{msg["Subject"]}" as {sender_address} to {demo.list_address} '
         f"(the stand-in's port 25)"
     )
-    wait_for_copies(demo, address, msg["Message-ID"], sent)
+    wait_for_copies(demo, server, msg["Message-ID"], sent)
 
 
-def wait_for_copies(demo: Demo, address: str, message_id: str, sent: float) -> None:
+def wait_for_copies(demo: Demo, server: labmail.Server, message_id: str, sent: float) -> None:
     password = Demo.secret("outside")
     waiting = [member for member, _name in demo.members]
     deadline = time.monotonic() + DELIVERY_TIMEOUT
     while waiting:
         for member in list(waiting):
             try:
-                if mailbox(address, member, password, message_id):
+                if mailbox(server, member, password, message_id):
                     say(f"  copy delivered to {member} ({time.time() - sent:.0f} s after the post)")
                     waiting.remove(member)
-            except (OSError, imaplib.IMAP4.error):
+            except DemoError:
                 pass  # the stand-in is busy or restarting: ask again
         if waiting and time.monotonic() > deadline:
             raise DemoError(
                 f"no copy for {', '.join(waiting)} after {DELIVERY_TIMEOUT:.0f} s.\n"
-                + diagnose(demo, address, message_id)
+                + diagnose(demo, server, message_id)
             )
         if waiting:
             time.sleep(1)
 
 
-def diagnose(demo: Demo, address: str, message_id: str) -> str:
+def diagnose(demo: Demo, server: labmail.Server, message_id: str) -> str:
     """Where the post stopped: the list mailbox, the list server's queue, the logs."""
     lines = []
     try:
-        held = mailbox(address, demo.mailbox, Demo.secret("mailbox"), message_id)
+        held = mailbox(server, demo.mailbox, Demo.secret("mailbox"), message_id)
         lines.append(
             f"- the post is still in the list mailbox {demo.mailbox} at the stand-in: the "
             "intake (fetchmail-intake on the list server) did not fetch it"
             if held
             else f"- the post is no longer in the list mailbox {demo.mailbox} (fetched)"
         )
-    except (OSError, imaplib.IMAP4.error, DemoError) as exc:
+    except DemoError as exc:
         lines.append(f"- could not read the list mailbox: {exc}")
     commands = [
         (LISTS, "systemctl is-active fetchmail-intake mailman3 postfix"),
@@ -469,14 +423,15 @@ def diagnose(demo: Demo, address: str, message_id: str) -> str:
 
 def mail() -> None:
     demo = Demo.load()
-    address = standin_address()
+    server = standin()
     password = Demo.secret("outside")
     print(
-        f"Mailboxes of the members at the provider stand-in {STANDIN} (IMAPS {address}:993,\n"
+        f"Mailboxes of the members at the provider stand-in {STANDIN}"
+        f" (IMAPS {server.address}:993,\n"
         f"CA {DEMO_DIR / 'standin-ca.pem'}, login: the address, password: {password}):"
     )
     for member, _name in demo.members:
-        messages = mailbox(address, member, password)
+        messages = mailbox(server, member, password)
         print(f"\n{member}: {len(messages)} message{'s' if len(messages) != 1 else ''}")
         for msg in messages:
             print(f"  {msg['Date']}")
@@ -541,12 +496,12 @@ def check() -> None:
         last = json.loads(LAST_POST.read_text())
     except OSError as exc:
         raise DemoError(f"{LAST_POST} is missing: run make demo first") from exc
-    address = standin_address()
+    server = standin()
     password = Demo.secret("outside")
     problems: list[str] = []
     hashes = set()
     for member, _name in demo.members:
-        copies = mailbox(address, member, password, last["message_id"])
+        copies = mailbox(server, member, password, last["message_id"])
         problems += problems_with_copy(demo, member, copies)
         hashes.update(str(c["Message-ID-Hash"]) for c in copies if c["Message-ID-Hash"])
         if copies:
@@ -572,7 +527,7 @@ def check() -> None:
             "the demo check failed:\n  "
             + "\n  ".join(problems)
             + "\n"
-            + diagnose(demo, address, last["message_id"])
+            + diagnose(demo, server, last["message_id"])
         )
     say("check passed: every member has the post, munged From:, List-Id; archive answers")
 
@@ -603,9 +558,9 @@ def clean() -> None:
     if run(["molecule", "--version"], check=False).returncode == 0:
         step("destroy", molecule("destroy"), env=CONTROLLER_ONLY)
     for host in HOSTS:
-        podman("rm", "--force", "--time", "5", host, check=False)
+        hosts.podman("rm", "--force", "--time", "5", host, check=False)
     if run(["podman", "network", "exists", NETWORK], check=False).returncode == 0:
-        podman("network", "rm", NETWORK)
+        hosts.podman("network", "rm", NETWORK)
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     shutil.rmtree(OLD_SECRETS, ignore_errors=True)
     say(f"removed {', '.join(HOSTS)}, the network {NETWORK} and {DEMO_DIR} ({took(began)})")
@@ -640,7 +595,7 @@ def main(argv: list[str] | None = None) -> int:
             check()
         else:
             clean()
-    except DemoError as exc:
+    except (DemoError, LabError) as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
     except subprocess.CalledProcessError as exc:

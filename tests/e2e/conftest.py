@@ -3,7 +3,7 @@
 Three parties, as in a deployment:
 - the outside world: the container ``outside.e2e.lab.test`` sends mail to the
   provider stand-in's port 25 and reads the outside mailboxes over IMAPS
-  (``labmail.py``, copied there once per session);
+  (``labkit/mail.py``, copied there once per session);
 - the provider stand-in ``provider.e2e.lab.test``;
 - the list server ``lists.e2e.lab.test`` (the testinfra ``host``).
 
@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import shlex
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -30,13 +33,17 @@ from typing import Any
 import pytest
 import testinfra
 import yaml
+from labkit import hosts as labhosts
+from labkit.hosts import install_mail_client, mail_client
+from labkit.hosts import run_python as run_python
 
 HERE = Path(__file__).resolve().parent
 SCENARIO = HERE.parent.parent / "molecule" / "e2e"
 STANDIN = "provider.e2e.lab.test"
 OUTSIDE = "outside.e2e.lab.test"
 LISTS = "lists.e2e.lab.test"
-CLIENT_PATH = "/usr/local/lib/e2e/labmail.py"
+# Where labkit/mail.py on the outside client sends and reads.
+CLIENT_ENV = {"STANDIN": STANDIN, "STANDIN_CA": "/etc/ssl/lab/standin-ca.pem", "HELO": OUTSIDE}
 
 
 def load_lab() -> dict[str, Any]:
@@ -47,20 +54,6 @@ def load_lab() -> dict[str, Any]:
     return values
 
 
-def _b64json(value: dict[str, Any]) -> str:
-    return base64.b64encode(json.dumps(value).encode()).decode()
-
-
-def install_client(outside: testinfra.host.Host) -> None:
-    """Put labmail.py on the outside client (idempotent)."""
-    code = base64.b64encode((HERE / "labmail.py").read_bytes()).decode()
-    result = outside.run(
-        f"mkdir -p {shlex.quote(str(Path(CLIENT_PATH).parent))} && "
-        f"echo {code} | base64 -d > {CLIENT_PATH}"
-    )
-    assert result.rc == 0, result.stderr
-
-
 @dataclass
 class World:
     """The outside world: senders on port 25 and mailboxes over IMAPS."""
@@ -69,9 +62,7 @@ class World:
     outside_password: str
 
     def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
-        result = self.client.run(f"python3 {CLIENT_PATH} {operation} {_b64json(request)}")
-        assert result.rc == 0, result.stderr
-        answer: dict[str, Any] = json.loads(result.stdout)
+        answer: dict[str, Any] = mail_client(self.client, operation, request, **CLIENT_ENV)
         return answer
 
     def send(
@@ -159,7 +150,7 @@ def standin() -> testinfra.host.Host:
 @pytest.fixture(scope="session")
 def world(lab: dict[str, Any]) -> World:
     client = testinfra.get_host(f"podman://{OUTSIDE}")
-    install_client(client)
+    install_mail_client(client)
     return World(client, lab["provider_standin_outside_password"])
 
 
@@ -169,38 +160,13 @@ def token() -> str:
     return "e2e" + uuid.uuid4().hex[:12]
 
 
-REST = """
-import base64, json, os, urllib.error, urllib.request
-body = os.environ.get("BODY")
-req = urllib.request.Request("http://127.0.0.1:8001/3.1" + os.environ["P"],
-                             data=body.encode() if body else None,
-                             method=os.environ.get("METHOD") or None)
-token = base64.b64encode(("restadmin:" + os.environ["PW"]).encode()).decode()
-req.add_header("Authorization", "Basic " + token)
-try:
-    with urllib.request.urlopen(req, timeout=20) as r:
-        raw = r.read()
-        print(json.dumps({"status": r.status, "body": json.loads(raw) if raw else None}))
-except urllib.error.HTTPError as e:
-    print(json.dumps({"status": e.code, "body": None}))
-"""
-
-
-def run_python(host: testinfra.host.Host, code: str, **env: str) -> Any:
-    """Run a Python snippet on the host; it prints JSON, which is returned."""
-    assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    result = host.run(f"env {assignments} python3 -c {shlex.quote(code)}")
-    assert result.rc == 0, result.stderr
-    return json.loads(result.stdout)
-
-
 @pytest.fixture
 def rest(host: testinfra.host.Host, lab: dict[str, Any]) -> Callable[..., dict[str, Any]]:
     """GET (or METHOD with a form BODY) on Mailman's REST API on the list server."""
 
     def call(path: str, method: str = "", body: str = "") -> dict[str, Any]:
-        answer: dict[str, Any] = run_python(
-            host, REST, P=path, PW=lab["vault_mailman_rest_password"], METHOD=method, BODY=body
+        answer: dict[str, Any] = labhosts.rest(
+            host, path, lab["vault_mailman_rest_password"], method, body
         )
         return answer
 
@@ -302,3 +268,18 @@ def wait_idle(
     except BaseException:
         print(f"still in flight: {seen[-1]}")
         raise
+
+
+def set_budget(extra: dict[str, int]) -> None:
+    """molecule/e2e/budget.yml: the stand-in's quota, the relay's pacing, monitoring's view.
+
+    Empty extra: back to the scenario's own values.
+    """
+    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
+    assert inventory, "run through `molecule verify -s e2e` (it provides the inventory)"
+    playbook = str(Path(sys.executable).parent / "ansible-playbook")
+    command = [playbook, "-i", str(Path(inventory).parent), str(SCENARIO / "budget.yml")]
+    command += ["--tags", "provider_standin_configure,postfix_configure,monitoring_configure"]
+    command += ["-e", json.dumps(extra)] if extra else []
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]

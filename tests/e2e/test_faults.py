@@ -6,8 +6,6 @@ Each test restores what it broke, even when it fails.
 from __future__ import annotations
 
 import base64
-import os
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +21,7 @@ from conftest import (
     wait_for,
     wait_idle,
 )
+from labkit.hosts import podman
 from test_mail_path import LIST, MEMBERS, message
 
 
@@ -52,14 +51,6 @@ def exactly_once(
         for needle in needles:
             copies = world.fetch(member, needle, timeout=0)
             assert len(copies) == 1, f"{member}: {len(copies)} copies of {needle}"
-
-
-def podman(*args: str) -> None:
-    """Run podman on the controller (the integrator's lab), failing loudly."""
-    result = subprocess.run(
-        ["podman", *args], check=False, env=os.environ, capture_output=True, text=True
-    )
-    assert result.returncode == 0, f"podman {' '.join(args)}: {result.stderr}"
 
 
 def waiting_for_the_relay(host: testinfra.host.Host, members: list[str]) -> bool:

@@ -17,19 +17,16 @@ machine and say how long it took.
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import testinfra
-from conftest import LISTS, SCENARIO, wait_for
+from conftest import LISTS, set_budget, wait_for
 from test_faults import imap_down, submission_down
 
 MONITOR = "monitor.e2e.lab.test"
@@ -230,18 +227,6 @@ def test_a_shunted_message_fires_failed_messages_until_unshunted(
 
 
 BUDGET, WINDOW = 2, 30
-
-
-def set_budget(extra: dict[str, int]) -> None:
-    """molecule/e2e/budget.yml: the stand-in's quota, the relay's pacing, monitoring's view."""
-    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
-    assert inventory, "run through `molecule verify -s e2e` (it provides the inventory)"
-    playbook = str(Path(sys.executable).parent / "ansible-playbook")
-    command = [playbook, "-i", str(Path(inventory).parent), str(SCENARIO / "budget.yml")]
-    command += ["--tags", "provider_standin_configure,postfix_configure,monitoring_configure"]
-    command += ["-e", json.dumps(extra)] if extra else []
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
 
 
 @pytest.fixture

@@ -11,18 +11,14 @@ at the lab's normal budget (group_vars), which the test puts back.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import testinfra
-from conftest import SCENARIO, World, mail_log, wait_for
+from conftest import World, mail_log, set_budget, wait_for
 from test_mail_path import message
 
 BUDGET = 3
@@ -35,18 +31,6 @@ SMALL = {
     "provider_standin_quota_window_seconds": WINDOW,
 }
 RELAY = re.compile(r"^\w+: to=<(?P<to>[^>]+)>,.* status=(?P<status>\w+)")
-
-
-def set_budget(extra: dict[str, int]) -> None:
-    """Run molecule/e2e/budget.yml (the roles' configure phases) on the lab."""
-    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
-    assert inventory, "run through `molecule verify -s e2e` (it provides the inventory)"
-    playbook = str(Path(sys.executable).parent / "ansible-playbook")
-    command = [playbook, "-i", str(Path(inventory).parent), str(SCENARIO / "budget.yml")]
-    command += ["--tags", "provider_standin_configure,postfix_configure"]
-    command += ["-e", json.dumps(extra)] if extra else []
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
 
 
 def relay_log(host: testinfra.host.Host, since: float) -> list[tuple[float, str, str]]:

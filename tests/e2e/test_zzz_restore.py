@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 import testinfra
 import yaml
-from conftest import LISTS, REST, SCENARIO, World, archived, run_python, wait_for, wait_idle
+from conftest import LISTS, SCENARIO, World, archived, run_python, wait_for, wait_idle
+from labkit.hosts import podman, rest
 from test_mail_path import LIST, LIST_ID, MEMBERS, message
 
 ROOT = SCENARIO.parent.parent
@@ -98,9 +99,7 @@ def state_of(host: testinfra.host.Host, lab: dict[str, Any]) -> dict[str, Any]:
 
 
 def rest_post(host: testinfra.host.Host, lab: dict[str, Any], path: str, body: str) -> int:
-    answer = run_python(
-        host, REST, P=path, PW=lab["vault_mailman_rest_password"], METHOD="POST", BODY=body
-    )
+    answer = rest(host, path, lab["vault_mailman_rest_password"], "POST", body)
     status: int = answer["status"]
     return status
 
@@ -152,10 +151,6 @@ def playbook(inventory: Path, name: str, log: Path) -> str:
     log.write_text(result.stdout + result.stderr)
     assert result.returncode == 0, f"{name} failed, see {log}:\n{result.stdout[-4000:]}"
     return result.stdout
-
-
-def podman(*args: str) -> None:
-    subprocess.run(["podman", *args], check=True, capture_output=True, timeout=180)
 
 
 @pytest.fixture(scope="module")

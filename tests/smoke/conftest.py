@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 import testinfra
+from labkit.hosts import run_python as run_python
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -141,14 +142,3 @@ def web_address(
 def ca_bundle(request: pytest.FixtureRequest) -> str | None:
     value: str | None = request.config.getoption("ca_bundle")
     return value
-
-
-def run_python(host: testinfra.host.Host, code: str, **env: str) -> Any:
-    """Run a Python snippet on the host (as the inventory's become user); it prints JSON.
-
-    Values travel in the environment so no quoting can break them; pass nothing secret.
-    """
-    assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    result = host.run(f"env {assignments} python3 -c {shlex.quote(code)}")
-    assert result.rc == 0, result.stderr
-    return json.loads(result.stdout)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
 import testinfra
 import yaml
+from labkit.hosts import run_python as run_python
 
 SCENARIO = Path(__file__).resolve().parent.parent
 
@@ -31,14 +30,3 @@ def lab_vars() -> dict[str, Any]:
 @pytest.fixture
 def fqdn(host: testinfra.host.Host) -> str:
     return host.backend.get_hostname()
-
-
-def run_python(host: testinfra.host.Host, code: str, **env: str) -> Any:
-    """Run a Python snippet on the host; it prints JSON, which is returned.
-
-    Values travel in the environment so no quoting can break them.
-    """
-    assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    result = host.run(f"env {assignments} python3 -c {shlex.quote(code)}")
-    assert result.rc == 0, result.stderr
-    return json.loads(result.stdout)

@@ -10,19 +10,7 @@ import pytest
 import testinfra
 import yaml
 from conftest import SCENARIO, run_python
-
-REST = """
-import base64, json, os, urllib.error, urllib.request
-req = urllib.request.Request("http://127.0.0.1:8001/3.1" + os.environ["P"])
-if os.environ.get("PW"):
-    token = base64.b64encode(("restadmin:" + os.environ["PW"]).encode()).decode()
-    req.add_header("Authorization", "Basic " + token)
-try:
-    with urllib.request.urlopen(req, timeout=10) as r:
-        print(json.dumps({"status": r.status, "body": json.load(r)}))
-except urllib.error.HTTPError as e:
-    print(json.dumps({"status": e.code, "body": None}))
-"""
+from labkit.hosts import rest
 
 # Fetches pebble's current root (it changes at every pebble start) and opens
 # the web UI with it as the only trust anchor.
@@ -85,10 +73,6 @@ req = urllib.request.Request("http://127.0.0.1:8000/hyperkitty/search?q=" + os.e
 body = urllib.request.urlopen(req, timeout=20).read().decode()
 print(json.dumps({"found": ("Archive probe " + os.environ["WORD"]) in body}))
 """
-
-
-def rest(host: testinfra.host.Host, path: str, password: str = "") -> dict[str, Any]:
-    return run_python(host, REST, P=path, PW=password)
 
 
 @pytest.mark.parametrize("unit", ["postgresql", "postfix", "mailman3", "mailman3-web", "nginx"])

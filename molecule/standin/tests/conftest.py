@@ -1,7 +1,7 @@
 """Shared helpers of the provider stand-in's verify step.
 
 Client-side checks run on the client container as a list server would talk to the
-stand-in: Python's smtplib/imaplib with the test CA. Values travel in the environment.
+stand-in: labkit's mail client with the test CA. Values travel in the environment.
 """
 
 from __future__ import annotations
@@ -15,85 +15,28 @@ from typing import Any
 import pytest
 import testinfra
 import yaml
+from labkit.hosts import MAIL_CLIENT, install_mail_client
 
 SCENARIO = Path(__file__).resolve().parent.parent
 STANDIN = "provider.standin.lab.test"
 CLIENT = "client.standin.lab.test"
 
-# Prepended to every client snippet.
-CLIENT_LIB = r'''
-import email, imaplib, json, os, smtplib, ssl, time, uuid
-from email.message import EmailMessage
-from email.utils import make_msgid
-
-HOST = os.environ["STANDIN"]
-CA = os.environ["CA"]
-
-
-def context():
-    return ssl.create_default_context(cafile=CA)
-
-
-def message(from_header, to, subject):
-    msg = EmailMessage()
-    msg["From"] = from_header
-    msg["To"] = ", ".join(to)
-    msg["Subject"] = subject
-    msg["Message-ID"] = make_msgid(domain="client.test")
-    msg.set_content("probe\n")
-    return msg.as_bytes()
-
-
-def send(envelope_from, rcpts, data, port=587, user=None, password=None, mechanism=None):
-    """Send one message; return what the server said, never raise on a refusal."""
-    result = {"refused": {}, "error": None}
-    try:
-        if port == 465:
-            smtp = smtplib.SMTP_SSL(HOST, port, context=context(), timeout=30)
-        else:
-            smtp = smtplib.SMTP(HOST, port, timeout=30)
-            if port == 587:
-                smtp.starttls(context=context())
-        smtp.ehlo("client.standin.lab.test")
-        if user is not None:
-            if mechanism is None:
-                smtp.login(user, password)
-            else:
-                smtp.user, smtp.password = user, password
-                smtp.auth(mechanism, getattr(smtp, "auth_" + mechanism.lower().replace("-", "_")))
-        refused = smtp.sendmail(envelope_from, rcpts, data)
-        result["refused"] = {k: [v[0], v[1].decode()] for k, v in refused.items()}
-        smtp.quit()
-    except smtplib.SMTPRecipientsRefused as exc:
-        result["refused"] = {k: [v[0], v[1].decode()] for k, v in exc.recipients.items()}
-    except smtplib.SMTPResponseException as exc:
-        result["error"] = [exc.smtp_code, exc.smtp_error.decode(errors="replace")]
-    return result
-
-
-def imap(user, password):
-    conn = imaplib.IMAP4_SSL(HOST, 993, ssl_context=context())
-    conn.login(user, password)
-    return conn
-
-
+# Prepended to every client snippet: labkit's mail client, with submission (587) as the
+# default port and reads by subject, as a list server talks to the stand-in.
+CLIENT_LIB = """
+import email, imaplib, json, os, smtplib, ssl, sys, time, uuid
+sys.path.insert(0, CLIENT_DIR)
+import labmail
+from labmail import imap, message
+HOST = labmail.SERVER.host
+context = labmail.SERVER.context
+def send(*args, port=587, **kwargs):
+    answer = labmail.send(*args, port=port, **kwargs)
+    return {"refused": answer["refused"], "error": answer["error"]}
 def fetch(user, password, subject, expect=1, timeout=20.0):
-    """Headers of the messages with this subject in INBOX, waiting for ``expect`` of them."""
-    deadline = time.monotonic() + timeout
-    while True:
-        conn = imap(user, password)
-        conn.select("INBOX", readonly=True)
-        _, data = conn.search(None, "HEADER", "Subject", '"' + subject + '"')
-        found = []
-        for num in data[0].split():
-            _, parts = conn.fetch(num, "(BODY.PEEK[HEADER])")
-            msg = email.message_from_bytes(parts[0][1])
-            found.append({k.lower(): [str(v) for v in msg.get_all(k, [])] for k in msg.keys()})
-        conn.logout()
-        if len(found) >= expect or time.monotonic() > deadline:
-            return found
-        time.sleep(0.5)
-'''
+    return labmail.headers(user, password, subject, expect, timeout)
+"""
+CLIENT_LIB = CLIENT_LIB.replace("CLIENT_DIR", repr(str(Path(MAIL_CLIENT).parent)))
 
 
 @pytest.fixture(scope="session")
@@ -109,7 +52,9 @@ def standin() -> testinfra.host.Host:
 
 @pytest.fixture(scope="session")
 def client() -> testinfra.host.Host:
-    return testinfra.get_host(f"podman://{CLIENT}")
+    host = testinfra.get_host(f"podman://{CLIENT}")
+    install_mail_client(host)
+    return host
 
 
 @pytest.fixture
@@ -122,7 +67,7 @@ def run_client(
     """
 
     def run(code: str, **env: str) -> Any:
-        env = {"STANDIN": STANDIN, "CA": lab["lab_standin_ca"], **env}
+        env = {"STANDIN": STANDIN, "STANDIN_CA": lab["lab_standin_ca"], "HELO": CLIENT, **env}
         assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
         script = CLIENT_LIB + code
         result = client.run(f"env {assignments} python3 -c {shlex.quote(script)}")
