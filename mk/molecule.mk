@@ -1,6 +1,6 @@
 # Role scenarios on the podman lab (Debian 12 and 13 hosts), then the mail
 # path end to end (molecule/e2e, tests/e2e: about 15 minutes).
-MOLECULE_SCENARIOS ?= default nginx standin mailpath e2e
+MOLECULE_SCENARIOS ?= default nginx standin mailpath objectstore e2e
 # Headless Chromium on this machine: molecule/default checks the web UI's
 # pages for console errors and Content-Security-Policy violations in it.
 HOST_PACKAGES += chromium
@@ -27,7 +27,7 @@ molecule: venv lab-images
 # side they took 50 minutes on a 2-core machine; one after the other was
 # heading for about 95, which with the rest of make test is over CI's 90.
 # Each lane stops at its first failure; all failures are printed last.
-LAB_LANE_ROLES := default nginx standin mailpath
+LAB_LANE_ROLES := default nginx standin mailpath objectstore
 .PHONY: test-lab lab-lane-roles lab-lane-e2e
 test-lab: venv lab-images
 	@rm -rf $(MOLECULE_REPORTS)
