@@ -1,9 +1,8 @@
 """Lab hosts seen from this machine: podman, bringing hosts up and down, commands on them.
 
 Hosts come up only through tests/lab/create.yml (Molecule's base config uses it for every
-scenario; ``up`` runs it for the benchmarks). Commands on a host go through any object with
-testinfra's ``run`` (a testinfra host, or ``Container`` here); values travel in the
-environment, so no quoting can break them.
+scenario; ``up`` runs it for the benchmarks). Commands on a host go through a testinfra
+host's ``run``; values travel in the environment, so no quoting can break them.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import os
 import shlex
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -82,27 +80,6 @@ def down(hosts: list[dict[str, Any]], network: str) -> None:
 
 class Runs(Protocol):
     def run(self, command: str, *args: str) -> Any: ...
-
-
-@dataclass
-class Result:
-    rc: int
-    stdout: str
-    stderr: str
-
-
-@dataclass
-class Container:
-    """A lab host by its container name, with testinfra's ``run`` (for tools without testinfra)."""
-
-    name: str
-
-    def run(self, command: str, *args: str) -> Result:
-        line = command % tuple(shlex.quote(a) for a in args) if args else command
-        done = subprocess.run(
-            ["podman", "exec", self.name, "sh", "-c", line], capture_output=True, text=True
-        )
-        return Result(done.returncode, done.stdout, done.stderr)
 
 
 def run_python(host: Runs, code: str, **env: str) -> Any:
