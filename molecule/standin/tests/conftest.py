@@ -23,9 +23,10 @@ CLIENT = "client.standin.lab.test"
 
 # Prepended to every client snippet: labkit's mail client, with submission (587) as the
 # default port and reads by subject, as a list server talks to the stand-in.
-CLIENT_LIB = """
-import email, imaplib, json, os, smtplib, ssl, sys, time, uuid
-sys.path.insert(0, CLIENT_DIR)
+CLIENT_LIB = (
+    f"import sys\nsys.path.insert(0, {str(Path(MAIL_CLIENT).parent)!r})\n"
+    + """
+import email, imaplib, json, os, smtplib, ssl, time, uuid
 import labmail
 from labmail import imap, message
 HOST = labmail.SERVER.host
@@ -36,7 +37,7 @@ def send(*args, port=587, **kwargs):
 def fetch(user, password, subject, expect=1, timeout=20.0):
     return labmail.headers(user, password, subject, expect, timeout)
 """
-CLIENT_LIB = CLIENT_LIB.replace("CLIENT_DIR", repr(str(Path(MAIL_CLIENT).parent)))
+)
 
 
 @pytest.fixture(scope="session")
