@@ -4,8 +4,10 @@
 A stack is what `terraform/` creates under one name `<prefix>-<stack>`: a server and a
 volume (`<name>-data`) carrying the metadata `managed-by=listserver`, a security group
 tagged `managed-by=listserver`, and a key pair of the same name. A stack is expired when
-its newest resource is older than --older-than hours (the `created-at` metadata, when
-set, wins over the API's creation time). Credentials: openrc (OS_*) or OS_CLOUD.
+it is older than --older-than hours: its age is its own `created-at` (the metadata
+Terraform's created_at puts on its server and volume, the time the pipeline started),
+or, without it, the API's creation time of its newest resource. Credentials: openrc
+(OS_*) or OS_CLOUD.
 
     tools/janitor.py --older-than 6                # list what would go
     tools/janitor.py --older-than 6 --delete       # delete it
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -29,6 +32,7 @@ MARKER_KEY = "managed-by"
 MARKER_VALUE = "listserver"
 MARKER_TAG = f"{MARKER_KEY}={MARKER_VALUE}"
 KINDS = ("server", "volume", "security group", "key pair")  # deletion order
+SERVER_WAIT = 300.0  # seconds for Nova to remove a deleted server
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class Found:
     name: str
     stack: str
     created: datetime | None
+    # created comes from the stack's own created-at metadata, not the API.
+    declared: bool = False
 
 
 def parse_time(value: object) -> datetime | None:
@@ -53,8 +59,9 @@ def parse_time(value: object) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _created(metadata: dict[str, str] | None, api_value: object) -> datetime | None:
-    return parse_time((metadata or {}).get("created-at")) or parse_time(api_value)
+def _created(metadata: dict[str, str] | None, api_value: object) -> tuple[datetime | None, bool]:
+    declared = parse_time((metadata or {}).get("created-at"))
+    return (declared, True) if declared else (parse_time(api_value), False)
 
 
 def discover(conn: Any, prefix: str) -> list[Found]:
@@ -64,14 +71,14 @@ def discover(conn: Any, prefix: str) -> list[Found]:
     for server in conn.compute.servers(details=True):
         meta = server.metadata or {}
         if meta.get(MARKER_KEY) == MARKER_VALUE and server.name.startswith(start):
-            created = _created(meta, server.created_at)
-            found.append(Found("server", server.id, server.name, server.name, created))
+            created, declared = _created(meta, server.created_at)
+            found.append(Found("server", server.id, server.name, server.name, created, declared))
     for volume in conn.block_storage.volumes(details=True):
         meta = volume.metadata or {}
         if meta.get(MARKER_KEY) == MARKER_VALUE and (volume.name or "").startswith(start):
             stack = volume.name.removesuffix("-data")
-            created = _created(meta, volume.created_at)
-            found.append(Found("volume", volume.id, volume.name, stack, created))
+            created, declared = _created(meta, volume.created_at)
+            found.append(Found("volume", volume.id, volume.name, stack, created, declared))
     for group in conn.network.security_groups():
         if MARKER_TAG in (group.tags or []) and group.name.startswith(start):
             created = parse_time(group.created_at)
@@ -85,20 +92,25 @@ def discover(conn: Any, prefix: str) -> list[Found]:
 
 
 def expired(found: Iterable[Found], cutoff: datetime) -> list[Found]:
-    """Resources of the stacks whose every dated resource is older than `cutoff`."""
+    """Resources of the stacks older than `cutoff`: by their declared created-at when they
+    carry one (a stack's resources are all made after it), else by every API date."""
     by_stack: dict[str, list[Found]] = defaultdict(list)
     for item in found:
         by_stack[item.stack].append(item)
     doomed: list[Found] = []
     for items in by_stack.values():
-        dates = [i.created for i in items if i.created is not None]
+        dated = [i for i in items if i.created is not None]
+        dated = [i for i in dated if i.declared] or dated
+        dates = [i.created for i in dated if i.created is not None]
         if dates and max(dates) < cutoff:
             doomed.extend(items)
     return sorted(doomed, key=lambda i: (KINDS.index(i.kind), i.name))
 
 
-def delete(conn: Any, item: Found) -> None:
-    """Delete one resource (already-gone counts as deleted)."""
+def delete(conn: Any, item: Found, server_wait: float = SERVER_WAIT) -> None:
+    """Delete one resource (already-gone counts as deleted). A server is waited for:
+    until Nova has removed it, its volume stays in use and its port holds its security
+    group, and deleting either is refused."""
     actions: dict[str, Callable[..., object]] = {
         "server": conn.compute.delete_server,
         "volume": conn.block_storage.delete_volume,
@@ -106,6 +118,12 @@ def delete(conn: Any, item: Found) -> None:
         "key pair": conn.compute.delete_keypair,
     }
     actions[item.kind](item.ident, ignore_missing=True)
+    if item.kind == "server":
+        deadline = time.monotonic() + server_wait
+        while conn.compute.find_server(item.ident, ignore_missing=True) is not None:
+            if time.monotonic() > deadline:
+                raise sdk_exceptions.ResourceTimeout(f"still there after {server_wait:.0f} s")
+            time.sleep(2)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -140,6 +140,21 @@ def test_a_stack_with_one_young_resource_is_kept_whole(
     assert len(state.servers) == 1
 
 
+def test_a_stacks_declared_created_at_is_its_age(
+    openstack_double: OpenStackDouble, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A CI stack made minutes ago with the pipeline's (old) created_at: its security
+    # group, which carries no metadata, is young by the API, and does not save it.
+    state = openstack_double.state
+    seed_stack(state, "listserver-ci-5", age_hours=1)
+    state.servers[0]["metadata"]["created-at"] = hours_ago(30)
+    code, out = run(capsys, "--older-than", "24", "--delete")
+    assert code == 0
+    assert out[-1].startswith("1 expired stack(s)")
+    assert state.servers == []
+    assert state.security_groups == []
+
+
 def test_volume_still_in_use_is_reported_as_failure(
     openstack_double: OpenStackDouble, capsys: pytest.CaptureFixture[str]
 ) -> None:
