@@ -19,40 +19,48 @@ from conftest import ROOT, left_after, stack_resources
 PREFIX = "listserver-ci"
 
 
-def make_stack(conn: Any, name: str, created_at: datetime, public_key: str) -> None:
+def start_stack(conn: Any, name: str, created_at: datetime, public_key: str) -> tuple[Any, Any]:
+    """Ask for a stack's resources; the server and the volume come up meanwhile."""
     metadata = {"managed-by": "listserver", "stack": name, "created-at": created_at.isoformat()}
     group = conn.network.create_security_group(name=name)
     conn.network.set_tags(group, ["managed-by=listserver", f"stack={name}"])
     conn.compute.create_keypair(name=name, public_key=public_key)
-    image = conn.image.find_image("Debian 13 trixie")
-    flavor = conn.compute.find_flavor("a1-ram2-disk20-perf1")
-    network = conn.network.find_network("ext-net1")
     server = conn.compute.create_server(
         name=name,
-        image_id=image.id,
-        flavor_id=flavor.id,
-        networks=[{"uuid": network.id}],
+        image_id=conn.image.find_image("Debian 13 trixie").id,
+        flavor_id=conn.compute.find_flavor("a1-ram2-disk20-perf1").id,
+        networks=[{"uuid": conn.network.find_network("ext-net1").id}],
         key_name=name,
         security_groups=[{"name": group.id}],
         metadata=metadata,
     )
     volume = conn.block_storage.create_volume(name=f"{name}-data", size=1, metadata=metadata)
+    return server, volume
+
+
+def finish_stack(conn: Any, server: Any, volume: Any) -> None:
+    """Attach the data volume once both are up, as Terraform does."""
     conn.compute.wait_for_server(server, wait=180)
     conn.block_storage.wait_for_status(volume, "available", wait=120)
     conn.compute.create_volume_attachment(server, volume_id=volume.id)
     conn.block_storage.wait_for_status(volume, "in-use", wait=120)
 
 
-def remove_stack(conn: Any, name: str) -> None:
-    for server in conn.compute.servers(name=f"^{name}$"):
+def remove_stacks(conn: Any, names: list[str]) -> None:
+    servers = [s for s in conn.compute.servers() if s.name in names]
+    for server in servers:
         conn.compute.delete_server(server)
+    for server in servers:
         conn.compute.wait_for_delete(server, wait=180)
-    for volume in conn.block_storage.volumes(name=f"{name}-data"):
-        conn.block_storage.wait_for_status(volume, "available", wait=120)
-        conn.block_storage.delete_volume(volume)
-    for group in conn.network.security_groups(name=name):
-        conn.network.delete_security_group(group)
-    conn.compute.delete_keypair(name, ignore_missing=True)
+    for volume in conn.block_storage.volumes():
+        if volume.name in {f"{name}-data" for name in names}:
+            conn.block_storage.wait_for_status(volume, "available", wait=120)
+            conn.block_storage.delete_volume(volume)
+    for group in conn.network.security_groups():
+        if group.name in names:
+            conn.network.delete_security_group(group)
+    for name in names:
+        conn.compute.delete_keypair(name, ignore_missing=True)
 
 
 @pytest.fixture(scope="module")
@@ -68,11 +76,11 @@ def stacks(conn: Any, public_key: str) -> Iterator[dict[str, str]]:
         "fresh": now - timedelta(minutes=5),
         "other prefix": now - timedelta(hours=30),
     }
-    for key, name in names.items():
-        make_stack(conn, name, made[key], public_key)
+    started = [start_stack(conn, name, made[key], public_key) for key, name in names.items()]
+    for server, volume in started:
+        finish_stack(conn, server, volume)
     yield names
-    for name in names.values():
-        remove_stack(conn, name)
+    remove_stacks(conn, list(names.values()))
 
 
 def janitor(os_env: dict[str, str], *options: str) -> subprocess.CompletedProcess[str]:
