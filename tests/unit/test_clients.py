@@ -1,4 +1,5 @@
-"""The client directories (clients/example, clients/ci) fit the playbooks and terraform/.
+"""The client directories (clients/example, clients/ci, clients/lab) fit the playbooks and
+terraform/.
 
 Each client is copied with the inventory `terraform output` would add and its vault
 filled with test values; Ansible then parses it and playbooks/preflight.yml, the first
@@ -19,7 +20,7 @@ import pytest
 import yaml
 from helpers import ROOT
 
-CLIENTS = ["example", "ci"]
+CLIENTS = ["example", "ci", "lab"]
 EXPECTED = ROOT / "tests/smoke/expected.yml"
 WIRING_VIEW = ROOT / "tests/unit/wiring-view.yml"
 HOST = "listserver-test"

@@ -64,12 +64,10 @@ def conn(os_env: Mapping[str, str]) -> openstack.connection.Connection:
     )
 
 
-def terraform_env(*, opentofu: bool = False) -> dict[str, str]:
-    """TF and TF_CLI_CONFIG_FILE from tools/terraform-provider-build (provider built here)."""
+def terraform_env() -> dict[str, str]:
+    """TF and TF_CLI_CONFIG_FILE from tools/terraform-provider-build (provider built here).
+    OpenTofu: test_pipeline.py, as the CI image has no terraform."""
     env = {**os.environ, "LISTSERVER_PROVIDER_BUILD": "1"}
-    if opentofu:
-        env["LISTSERVER_USE_OPENTOFU"] = "1"
-        env.pop("TF", None)
     out = subprocess.run(
         [str(ROOT / "tools" / "terraform-provider-build")],
         env=env,
@@ -91,10 +89,11 @@ class LabClient:
         result = subprocess.run(
             [sys.executable, str(ROOT / "tools" / "client.py"), *argv],
             env=self.env,
+            cwd=ROOT,
             capture_output=True,
             text=True,
             check=False,
-            timeout=900,
+            timeout=1800,
         )
         if check and result.returncode != 0:
             pytest.fail(
@@ -108,16 +107,14 @@ class LabClient:
         return self.run(*options, step, str(self.dir), check=check)
 
 
-def make_client(
-    tmp: Path, os_env: Mapping[str, str], public_key: str, *, opentofu: bool = False
-) -> LabClient:
+def make_client(tmp: Path, os_env: Mapping[str, str], public_key: str) -> LabClient:
     """clients/lab copied to tmp, with a stack name of its own and the run's key."""
     directory = tmp / "lab"
     shutil.copytree(LAB_CLIENT, directory)
     env = {
         **os.environ,
         **os_env,
-        **terraform_env(opentofu=opentofu),
+        **terraform_env(),
         "TF_VAR_stack_name": f"t{uuid.uuid4().hex[:8]}",
         "TF_VAR_ssh_public_key": public_key,
     }
@@ -125,13 +122,19 @@ def make_client(
 
 
 @pytest.fixture(scope="session")
-def public_key(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A key pair made for the run; Terraform uploads its public half."""
+def private_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A key pair made for the run: Ansible logs in with it on the stood-in server."""
     key = tmp_path_factory.mktemp("ssh") / "id_ed25519"
     subprocess.run(
         ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lab", "-f", str(key)], check=True
     )
-    return key.with_suffix(".pub").read_text().strip()
+    return key
+
+
+@pytest.fixture(scope="session")
+def public_key(private_key: Path) -> str:
+    """Its public half, which Terraform uploads."""
+    return private_key.with_suffix(".pub").read_text().strip()
 
 
 def left_after(conn: Any, name: str, timeout: float = 120) -> dict[str, list[str]]:

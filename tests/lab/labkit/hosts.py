@@ -69,9 +69,12 @@ def _playbook(name: str, hosts: list[dict[str, Any]], network: str, **extra: Any
         raise LabError(f"{name} failed for {[h['name'] for h in hosts]}:\n{tail}{result.stderr}")
 
 
-def up(hosts: list[dict[str, Any]], network: str, *, recreate: bool = False) -> None:
-    """Bring hosts up, booted, the way every Molecule scenario does (tests/lab/create.yml)."""
-    _playbook("create.yml", hosts, network, lab_recreate=recreate)
+def up(
+    hosts: list[dict[str, Any]], network: str, *, recreate: bool = False, ipv6: bool = False
+) -> None:
+    """Bring hosts up, booted, the way every Molecule scenario does (tests/lab/create.yml).
+    ipv6: the network is dual-stack (as the scenario that made it declared)."""
+    _playbook("create.yml", hosts, network, lab_recreate=recreate, lab_network_ipv6=ipv6)
 
 
 def down(hosts: list[dict[str, Any]], network: str) -> None:
