@@ -22,23 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from conftest import ROOT, left_after
+from conftest import ROOT, SECRETS, VAULT_PASSWORD, left_after, write_vault
 
 JOBS = ("stack", "deploy", "destroy")
 # The stack's name: clients/ci's name_prefix and the pipeline id (TF_VAR_stack_name).
 PREFIX = "listserver-ci"
-VAULT_PASSWORD = "ci v4ult $HOME 'q' \"dq\" #h %s"  # noqa: S105 (the lab's own)
-SECRETS = {
-    "vault_mailman_db_password": "db $PATH 'q' \"dq\" #h %s \\b 1",
-    "vault_mailman_web_db_password": "web $PATH 'q' \"dq\" #h %s \\b 2",
-    "vault_mailman_rest_password": "rest $PATH 'q' \"dq\" #h %s \\b 3",
-    "vault_mailman_archiver_key": "Ci7_ArchiverKey-0123456789abcdefghijklm",
-    "vault_django_secret_key": "dj $PATH 'q' \"dq\" #h %s 0123456789abcdefghijklmnopqrstuvwxyz",
-    "vault_web_admin_password": "adm $PATH 'q' \"dq\" #h %s \\b 4",
-    # A server that does not come up fails the deploy after this long, not 10 minutes.
-    "listserver_boot_timeout": 30,
-}
+# clients/ci's vault. A server that does not come up fails the deploy after
+# listserver_boot_timeout seconds, not 10 minutes.
+CI_VAULT = {**SECRETS, "listserver_boot_timeout": 30}
 
 
 def gitlab_variable(value: str) -> str:
@@ -83,18 +74,7 @@ def failed_pipeline(
     tmp = tmp_path_factory.mktemp("pipeline")
     repo = copy_of_the_repository(tmp / "repo")
     vault = tmp / "vault.yml"
-    subprocess.run(
-        ["ansible-vault", "encrypt", f"--output={vault}", "-"],
-        input=yaml.safe_dump(SECRETS),
-        env={
-            **os.environ,
-            "ANSIBLE_VAULT_PASSWORD": VAULT_PASSWORD,
-            "ANSIBLE_VAULT_PASSWORD_FILE": str(ROOT / "tools" / "vault-password-env"),
-        },
-        text=True,
-        check=True,
-        capture_output=True,
-    )
+    write_vault(vault, CI_VAULT)
     pipeline_id = str(secrets.randbelow(9 * 10**6) + 10**6)
     variables = {
         **{k: gitlab_variable(v) for k, v in os_env.items()},

@@ -17,25 +17,13 @@ from typing import Any
 import pytest
 import testinfra
 import yaml
-from conftest import ROOT, LabClient, left_after, make_client
+from conftest import ROOT, SECRETS, LabClient, left_after, make_client, vault_env, write_vault
 from labkit import hosts
 from stood_in_server import Server, addresses, stood_in
 
 WORLD = {"0.0.0.0/0", "::/0"}
 PROVIDER = "provider.openstack.lab.test"
 PROVIDER_VARS = ROOT / "molecule" / "openstack" / "group_vars" / "all" / "provider.yml"
-VAULT_PASSWORD = "v4ult $HOME 'q' \"dq\" #h %s \\b"  # noqa: S105 (the lab's own)
-# The client's secrets, as an operator fills vault.yml.example: what breaks naive quoting.
-SECRETS = {
-    "vault_mailman_db_password": "db $PATH 'q' \"dq\" #h %s \\b 1",
-    "vault_mailman_web_db_password": "web $PATH 'q' \"dq\" #h %s \\b 2",
-    "vault_mailman_rest_password": "rest $PATH 'q' \"dq\" #h %s \\b 3",
-    "vault_mailman_archiver_key": "Lab7_ArchiverKey-0123456789abcdefghijkl",
-    "vault_django_secret_key": "dj $PATH 'q' \"dq\" #h %s 0123456789abcdefghijklmnopqrstuvwxyz",
-    "vault_web_admin_password": "adm $PATH 'q' \"dq\" #h %s \\b 4",
-    "vault_metrics_password": "metrics $PATH 'q' \"dq\" #h %s 5",
-    "vault_backup_restic_password": "restic $PATH 'q' \"dq\" #h %s 6",
-}
 
 
 @pytest.fixture(scope="module")
@@ -152,12 +140,11 @@ def operator_env(
             f"-o IdentityFile={private_key} -o IdentitiesOnly=yes"
             f" -o UserKnownHostsFile={known_hosts} -o StrictHostKeyChecking=accept-new"
         ),
-        "ANSIBLE_VAULT_PASSWORD": VAULT_PASSWORD,
-        "ANSIBLE_VAULT_PASSWORD_FILE": str(ROOT / "tools" / "vault-password-env"),
+        **vault_env(),
     }
 
 
-def write_client_inventory(client: LabClient, env: dict[str, str]) -> None:
+def write_client_inventory(client: LabClient) -> None:
     """The vault an operator fills (the mailbox's password and the Mail API token as the
     provider gave them), encrypted; and where this run's Mail API double answers."""
     provider = yaml.safe_load(PROVIDER_VARS.read_text())
@@ -167,14 +154,7 @@ def write_client_inventory(client: LabClient, env: dict[str, str]) -> None:
         "vault_provider_aliases_api_token": provider["provider_standin_api_token"],
     }
     group_vars = client.dir / "inventory" / "group_vars" / "all"
-    subprocess.run(
-        ["ansible-vault", "encrypt", f"--output={group_vars / 'vault.yml'}", "-"],
-        input=yaml.safe_dump(secrets),
-        env=env,
-        text=True,
-        check=True,
-        capture_output=True,
-    )
+    write_vault(group_vars / "vault.yml", secrets)
     api = f"http://{hosts.address(PROVIDER)}:{provider.get('provider_standin_api_port', 8080)}"
     (group_vars / "lab_run.yml").write_text(f"provider_aliases_api_url: {api}\n")
 
@@ -184,7 +164,7 @@ def configured(
     server: Server, client: LabClient, operator_env: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
     """`tools/client.py configure` (make configure): reachable.yml, site.yml, aliases.yml."""
-    write_client_inventory(client, operator_env)
+    write_client_inventory(client)
     return LabClient(client.dir, operator_env).step("configure")
 
 
