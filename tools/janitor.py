@@ -19,7 +19,7 @@ import argparse
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -107,8 +107,11 @@ def expired(found: Iterable[Found], cutoff: datetime) -> list[Found]:
     return sorted(doomed, key=lambda i: (KINDS.index(i.kind), i.name))
 
 
-def delete(conn: Any, item: Found, server_wait: float = SERVER_WAIT) -> None:
-    """Delete one resource (already-gone counts as deleted). A server is waited for:
+def delete(
+    conn: Any, doomed: list[Found], server_wait: float = SERVER_WAIT
+) -> Iterator[tuple[Found, str | None]]:
+    """Delete, yielding each resource with why it failed (None: deleted; already gone
+    counts as deleted). Every server is asked to go first and then waited for, together:
     until Nova has removed it, its volume stays in use and its port holds its security
     group, and deleting either is refused."""
     actions: dict[str, Callable[..., object]] = {
@@ -117,13 +120,41 @@ def delete(conn: Any, item: Found, server_wait: float = SERVER_WAIT) -> None:
         "security group": conn.network.delete_security_group,
         "key pair": conn.compute.delete_keypair,
     }
-    actions[item.kind](item.ident, ignore_missing=True)
-    if item.kind == "server":
-        deadline = time.monotonic() + server_wait
-        while conn.compute.find_server(item.ident, ignore_missing=True) is not None:
-            if time.monotonic() > deadline:
-                raise sdk_exceptions.ResourceTimeout(f"still there after {server_wait:.0f} s")
+    waiting: list[Found] = []
+    for item in doomed:
+        if item.kind != "server" and waiting:
+            yield from wait_for_servers(conn, waiting, server_wait)
+            waiting = []
+        try:
+            actions[item.kind](item.ident, ignore_missing=True)
+        except sdk_exceptions.SDKException as exc:
+            yield item, first_line(exc)
+            continue
+        if item.kind == "server":
+            waiting.append(item)
+        else:
+            yield item, None
+    yield from wait_for_servers(conn, waiting, server_wait)
+
+
+def wait_for_servers(
+    conn: Any, servers: list[Found], server_wait: float
+) -> Iterator[tuple[Found, str | None]]:
+    """Each server once Nova has removed it, or with a timeout after server_wait."""
+    deadline = time.monotonic() + server_wait
+    while servers:
+        left = [s for s in servers if conn.compute.find_server(s.ident, ignore_missing=True)]
+        yield from ((s, None) for s in servers if s not in left)
+        servers = left
+        if servers and time.monotonic() > deadline:
+            yield from ((s, f"still there after {server_wait:.0f} s") for s in servers)
+            return
+        if servers:
             time.sleep(2)
+
+
+def first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,23 +180,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         conn = openstack.connect(cloud=args.os_cloud)
         doomed = expired(discover(conn, args.prefix), cutoff)
-        for item in doomed:
+        outcomes = delete(conn, doomed) if args.delete else ((i, None) for i in doomed)
+        for item, failed in outcomes:
+            if failed:
+                failures += 1
+                print(f"failed to delete {item.kind} {item.name} ({item.ident}): {failed}")
+                continue
             when = item.created.isoformat() if item.created else "-"
-            if args.delete:
-                try:
-                    delete(conn, item)
-                except sdk_exceptions.SDKException as exc:
-                    failures += 1
-                    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                    print(f"failed to delete {item.kind} {item.name} ({item.ident}): {reason}")
-                    continue
             print(f"{verb} {item.kind} {item.name} ({item.ident}) created {when}")
     except ks_exceptions.Unauthorized:
         print("authentication failed: the cloud refused the credentials (check OS_* / clouds.yaml)")
         return 1
     except (ks_exceptions.ClientException, sdk_exceptions.SDKException) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"cloud error: {first}")
+        print(f"cloud error: {first_line(exc)}")
         return 1
     stacks = len({i.stack for i in doomed})
     print(f"{stacks} expired stack(s), {len(doomed)} resource(s) {verb}, {failures} failure(s)")

@@ -117,6 +117,22 @@ def test_delete_removes_only_expired_marked_stacks(
     }
 
 
+def test_every_server_is_asked_to_go_before_the_janitor_waits_for_any(
+    openstack_double: OpenStackDouble, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Nova takes seconds to remove each server; asked one by one, stacks would add up.
+    state = openstack_double.state
+    seed_stack(state, "listserver-ci-6", age_hours=30)
+    seed_stack(state, "listserver-ci-7", age_hours=30)
+    code, out = run(capsys, "--older-than", "24", "--delete")
+    assert code == 0, out
+    calls = [method for method, path in state.requests if "/servers" in path]
+    first_delete = calls.index("DELETE")
+    after = calls[first_delete:]
+    assert after[:2] == ["DELETE", "DELETE"], calls
+    assert "DELETE" not in after[2:], calls
+
+
 def test_created_at_metadata_wins_over_api_time(
     openstack_double: OpenStackDouble, capsys: pytest.CaptureFixture[str]
 ) -> None:
