@@ -43,15 +43,6 @@ lab-lane-e2e:
 	@$(MAKE) --no-print-directory molecule MOLECULE_SCENARIOS=e2e
 	@$(MAKE) --no-print-directory demo-test || { echo "== make demo-test failed"; exit 1; }
 
-# The cloud half against the lab's OpenStack stand-in (molecule/openstack:
-# the preflight, Terraform and OpenTofu through tools/client.py, the stack's
-# server stood in, configured and smoke-tested, the janitor, and the GitLab
-# pipeline's stack jobs run by gitlab-ci-local). Not yet part of make test.
-.PHONY: test-openstack
-test-openstack: venv lab-images $(GITLAB_CI_LOCAL)
-	lab/build-image trixie-openstack
-	@GITLAB_CI_LOCAL=$(GITLAB_CI_LOCAL) $(MAKE) --no-print-directory molecule MOLECULE_SCENARIOS=openstack
-
 # gitlab-ci-local (npm) runs .gitlab-ci.yml's jobs here, with the shell
 # executor; it copies the repository with rsync. 4.65.0 runs on Node.js 20
 # (4.75 needs 22). Node.js and npm: this machine's, else Debian's.
@@ -64,3 +55,12 @@ $(GITLAB_CI_LOCAL): | host-deps
 	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends npm; }
 	npm install --prefix $(GITLAB_CI_LOCAL_DIR) --no-audit --no-fund --loglevel=error \
 	  gitlab-ci-local@$(GITLAB_CI_LOCAL_VERSION)
+
+# The cloud half against the lab's OpenStack stand-in (molecule/openstack:
+# the preflight, Terraform and OpenTofu through tools/client.py, the stack's
+# server stood in, configured and smoke-tested, the janitor, and the GitLab
+# pipeline's stack jobs run by gitlab-ci-local). Not yet part of make test.
+.PHONY: test-openstack
+test-openstack: venv lab-images $(GITLAB_CI_LOCAL)
+	lab/build-image trixie-openstack
+	@GITLAB_CI_LOCAL=$(GITLAB_CI_LOCAL) $(MAKE) --no-print-directory molecule MOLECULE_SCENARIOS=openstack
