@@ -90,6 +90,13 @@ def test_dry_run_is_the_default_and_deletes_nothing(
     assert not any(m == "DELETE" for m, _ in openstack_double.state.requests)
 
 
+def deleted(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """The output of a --delete run over stacks older than 24 h, which must succeed."""
+    code, out = run(capsys, "--older-than", "24", "--delete")
+    assert code == 0, out
+    return out
+
+
 def test_delete_removes_only_expired_marked_stacks(
     openstack_double: OpenStackDouble, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -100,8 +107,7 @@ def test_delete_removes_only_expired_marked_stacks(
     state.servers.append(server("listserver-manual", created=hours_ago(100)))
     # Marked but another prefix: not this project's stacks.
     seed_stack(state, "other-old", age_hours=30, with_volume=False)
-    code, out = run(capsys, "--older-than", "24", "--delete")
-    assert code == 0, out
+    out = deleted(capsys)
     # Servers first: they hold the volume and the security group.
     assert [line.split(" (")[0] for line in out[:4]] == [
         "deleted server listserver-old",
@@ -124,8 +130,7 @@ def test_every_server_is_asked_to_go_before_the_janitor_waits_for_any(
     state = openstack_double.state
     seed_stack(state, "listserver-ci-6", age_hours=30)
     seed_stack(state, "listserver-ci-7", age_hours=30)
-    code, out = run(capsys, "--older-than", "24", "--delete")
-    assert code == 0, out
+    deleted(capsys)
     calls = [method for method, path in state.requests if "/servers" in path]
     first_delete = calls.index("DELETE")
     after = calls[first_delete:]
