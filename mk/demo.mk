@@ -32,5 +32,6 @@ demo-test: venv host-deps
 # Everything the lab created: scenario containers, networks and images.
 clean: venv
 	-tools/demo.py clean
-	@for scenario in $(MOLECULE_SCENARIOS); do molecule destroy -s $$scenario || true; done
-	-podman image rm localhost/listserver-lab:bookworm localhost/listserver-lab:trixie
+	@for scenario in $(MOLECULE_SCENARIOS) openstack; do molecule destroy -s $$scenario || true; done
+	-podman image rm localhost/listserver-lab:bookworm localhost/listserver-lab:trixie \
+	  localhost/listserver-lab:trixie-openstack
