@@ -27,6 +27,9 @@ from labkit import hosts
 NETWORK = "molecule-openstack"
 NETWORK_NAME = "ext-net1"
 CA_PATH = "/etc/ssl/lab/standin-ca.pem"
+# LAB_KEEP_SERVER=1: a stood-in server and its loop devices stay after the tests, for
+# `podman exec` after a failed run.
+KEEP = os.environ.get("LAB_KEEP_SERVER") == "1"
 # Debian's cloud images: the default user, and the capabilities this lab's hosts need to
 # mount the volume (SYS_ADMIN) and load the host firewall (NET_ADMIN).
 CLOUD_INIT = """
@@ -74,7 +77,7 @@ def volumes_as_devices(conn: Any, server: Any, tmp: Path) -> Iterator[list[str]]
             devices.append(f"{loops[-1]}:/dev/disk/by-id/virtio-{volume.id[:20]}")
         yield devices
     finally:
-        if os.environ.get("LAB_KEEP_SERVER") != "1":
+        if not KEEP:
             for loop in loops:
                 subprocess.run(["losetup", "--detach", loop], check=False)
 
@@ -100,8 +103,7 @@ def stood_in(conn: Any, server: Any, ca_pem: str, tmp: Path) -> Iterator[Server]
             wait_for_ssh(ipv4)
             yield Server(server.name, ipv4, ipv6)
         finally:
-            # LAB_KEEP_SERVER=1: left running to look at (podman exec), loop device too.
-            if os.environ.get("LAB_KEEP_SERVER") != "1":
+            if not KEEP:
                 with suppress(hosts.LabError):
                     hosts.podman("rm", "--force", "--time=5", server.name)
 
