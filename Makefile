@@ -27,7 +27,7 @@ help:
 	@echo "make demo-mail   read the demo post's delivered copies (make demo-post: post again)"
 	@echo "make demo-clean  remove the demo's containers, network and files"
 	@echo "make test        run every test (lint, sanity, unit, terraform, molecule, end to end, demo)"
-	@echo "make test-openstack  the cloud half against the lab's OpenStack (Terraform, OpenTofu, janitor)"
+	@echo "make test-openstack  the cloud half against the lab's OpenStack (stack, configure, smoke, pipeline, janitor)"
 	@echo "make clean       remove the lab's containers and images"
 	@echo "make bench       converge time and memory benchmarks (bench-converge, bench-memory)"
 	@echo "make deploy CLIENT=<name>   deploy clients/<name> on its cloud (destroy: make destroy)"
