@@ -7,7 +7,6 @@ both are put on ``sys.path`` here so tests import them the way Ansible does.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,23 +19,10 @@ for extra in (ROOT / "tests" / "doubles", ROOT / "collections"):
         sys.path.insert(0, str(extra))
 
 from mail_api_double import MailApiDouble  # noqa: E402
-from openstack_double import CloudState, OpenStackDouble  # noqa: E402
 
 
 @pytest.fixture
 def mail_api_double() -> Iterator[MailApiDouble]:
     """The Mail API double on a random 127.0.0.1 port (hosting 1234, mailbox mailman)."""
     with MailApiDouble() as double:
-        yield double
-
-
-@pytest.fixture
-def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenStackDouble]:
-    """An Infomaniak-like project in the OpenStack double; OS_* point at it."""
-    for name in list(os.environ):
-        if name.startswith("OS_"):
-            monkeypatch.delenv(name)
-    with OpenStackDouble(CloudState.infomaniak_like()) as double:
-        for name, value in double.openrc_env(application_credential=True).items():
-            monkeypatch.setenv(name, value)
         yield double

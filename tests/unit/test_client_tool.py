@@ -1,126 +1,25 @@
 """tools/client.py (make deploy/destroy CLIENT=...): the steps, in the client's directory.
 
-Terraform and ansible-playbook are stand-ins that log how they were called; the
-preflight is the real tools/openstack_preflight.py against the OpenStack double.
+Terraform and ansible-playbook are stand-ins that log how they were called
+(client_fakes.py). The steps that run the preflight, which needs a cloud, are tested
+with the lab's OpenStack: molecule/openstack/tests/test_client_deploy.py.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from client_fakes import INVENTORY, calls, fake_client, run, terraform_commands
 from helpers import ROOT, load_script
-from openstack_double import OpenStackDouble  # tests/doubles, via conftest.py
-
-SCRIPT = ROOT / "tools" / "client.py"
-INVENTORY = "all:\n  children:\n    listserver: {}\n"
-
-# Logs argv and TF_DATA_DIR; `console` evaluates nothing but returns the values
-# Terraform would for clients/example (image overridable), `output` an inventory.
-FAKE_TERRAFORM = f"""#!{sys.executable}
-import json, os, sys
-with open(os.environ["CALLS"], "a") as log:
-    log.write(json.dumps({{"argv": sys.argv[1:], "data": os.environ.get("TF_DATA_DIR")}}) + "\\n")
-args = sys.argv[2:]
-if args[0] == "console":
-    values = {{"flavor": "a1-ram2-disk20-perf1", "network": "ext-net1", "key_name": None,
-              "image": os.environ.get("FAKE_IMAGE", "Debian 13 trixie"), "volume_size": 20}}
-    print(json.dumps(json.dumps(values)))
-elif args[0] == "output" and args[1] == "-json":
-    outputs = {{"ipv4": {{"value": "203.0.113.10"}}, "ipv6": {{"value": "2001:db8::10"}}}}
-    outputs["backup_swift_application_credential_secret"] = {{
-        "sensitive": True, "value": os.environ.get("FAKE_BACKUP_SECRET")}}
-    print(json.dumps(outputs))
-elif args[0] == "output":
-    sys.stdout.write({INVENTORY!r})
-"""
-FAKE_PLAYBOOK = f"""#!{sys.executable}
-import json, os, sys
-with open(os.environ["CALLS"], "a") as log:
-    log.write(json.dumps({{"argv": ["ansible-playbook", *sys.argv[1:]]}}) + "\\n")
-"""
-
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::openstack.warnings.RemovedInSDK50Warning"),
-    pytest.mark.filterwarnings("ignore::openstack.warnings.RemovedInSDK60Warning"),
-]
 
 
 @pytest.fixture
 def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """clients/example copied, with a vault, and the stand-ins on PATH."""
-    directory = tmp_path / "clients" / "acme"
-    shutil.copytree(ROOT / "clients" / "example", directory)
-    vault = directory / "inventory" / "group_vars" / "all" / "vault.yml"
-    vault.write_text("$ANSIBLE_VAULT;1.1;AES256\n3132\n")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for name, text in (("terraform", FAKE_TERRAFORM), ("ansible-playbook", FAKE_PLAYBOOK)):
-        (bin_dir / name).write_text(text)
-        (bin_dir / name).chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("TF", str(bin_dir / "terraform"))
-    monkeypatch.setenv("CALLS", str(tmp_path / "calls.jsonl"))
-    monkeypatch.delenv("ANSIBLE_VAULT_PASSWORD_FILE", raising=False)
-    monkeypatch.delenv("ANSIBLE_VAULT_PASSWORD", raising=False)
-    monkeypatch.delenv("FAKE_BACKUP_SECRET", raising=False)
-    return directory
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, check=False
-    )
-
-
-def calls() -> list[dict[str, Any]]:
-    path = Path(os.environ["CALLS"])
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines()]
-
-
-def terraform_commands() -> list[str]:
-    return [c["argv"][1] for c in calls() if c["argv"][0] != "ansible-playbook"]
-
-
-def test_deploy_runs_every_step_with_the_clients_state_and_tfvars(
-    cloud: OpenStackDouble, client: Path
-) -> None:
-    result = run("--auto-approve", "deploy", str(client))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "preflight ok" in result.stdout
-    assert terraform_commands() == ["init", "console", "apply", "output", "output"]
-    assert "at 203.0.113.10 (A), 2001:db8::10 (AAAA)" in result.stdout
-    log = calls()
-    assert all(c["data"] == str(client / ".terraform") for c in log[:5])
-    assert f"-backend-config=path={client / 'terraform.tfstate'}" in log[0]["argv"]
-    assert log[2]["argv"][1:] == [
-        "apply",
-        f"-var-file={client / 'terraform.tfvars'}",
-        "-auto-approve",
-    ]
-    assert (client / "inventory" / "terraform.yml").read_text().endswith(INVENTORY)
-    playbook = log[5]["argv"]
-    assert playbook[:3] == ["ansible-playbook", "-i", str(client / "inventory")]
-    assert [Path(p).name for p in playbook[3:6]] == ["reachable.yml", "site.yml", "aliases.yml"]
-    assert "--ask-vault-pass" in playbook, "an encrypted vault needs its password"
-
-
-def test_a_failed_preflight_stops_before_terraform_apply(
-    cloud: OpenStackDouble, client: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("FAKE_IMAGE", "Debian 99 nonexistent")
-    result = run("--auto-approve", "deploy", str(client))
-    assert result.returncode == 1
-    assert "image not found: 'Debian 99 nonexistent'" in result.stdout
-    assert "apply" not in terraform_commands()
+    return fake_client(tmp_path, monkeypatch)
 
 
 def test_configure_passes_ansible_options_and_a_given_vault_password(

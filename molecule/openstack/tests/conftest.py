@@ -70,6 +70,25 @@ def credential() -> dict[str, Any]:
     return json.loads(host.file(CREDENTIAL_FILE).content_string)
 
 
+def stand_in_cloud(path: str, auth_url: str, name: str | None = None) -> dict[str, Any]:
+    """A cloud of one of the stand-in's clouds.yaml files (its only one without a name),
+    with Keystone's address as this machine reaches it."""
+    host = testinfra.get_host(f"podman://{CLOUD}")
+    clouds = yaml.safe_load(host.file(path).content_string)["clouds"]
+    cloud = clouds[name] if name else next(iter(clouds.values()))
+    cloud["auth"]["auth_url"] = auth_url
+    return cloud
+
+
+@pytest.fixture(scope="session")
+def admin_conn(credential: Mapping[str, Any]) -> openstack.connection.Connection:
+    """The stand-in's admin, for what only a cloud's operator does (quotas)."""
+    admin = stand_in_cloud(
+        "/etc/openstack/clouds.yaml", credential["auth_url"], "objectstore-admin"
+    )
+    return openstack.connect(**admin)
+
+
 @pytest.fixture(scope="session")
 def os_env(credential: Mapping[str, Any]) -> dict[str, str]:
     """The OS_* variables of an openrc for the tenant's application credential."""

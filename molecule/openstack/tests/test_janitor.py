@@ -1,4 +1,6 @@
-"""tools/janitor.py against the stand-in: expired stacks of its prefix go, others stay.
+"""The CI pipeline's janitor (`make janitor` with .gitlab-ci.yml's prefix and age)
+against the stand-in: expired stacks of its prefix go; young ones, another prefix's and
+resources made by hand stay; a volume another server holds is a failure.
 
 The stacks are made here as Terraform makes them (server and attached data volume with
 the stack's metadata, tagged security group, key pair), with `created-at` set in the past
@@ -7,16 +9,21 @@ for the expired one.
 
 from __future__ import annotations
 
+import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import yaml
 from conftest import ROOT, left_after, stack_resources
 
-PREFIX = "listserver-ci"
+CI_VARIABLES = yaml.safe_load((ROOT / ".gitlab-ci.yml").read_text())["variables"]
+PREFIX = CI_VARIABLES["JANITOR_PREFIX"]
+HOURS = CI_VARIABLES["JANITOR_HOURS"]
+MAKE_JANITOR = ("make", "-s", "--no-print-directory", "-C", str(ROOT), "janitor")
+OLD = datetime.now(UTC) - timedelta(hours=30)
 
 
 def start_stack(conn: Any, name: str, created_at: datetime, public_key: str) -> tuple[Any, Any]:
@@ -72,29 +79,31 @@ def stacks(conn: Any, public_key: str) -> Iterator[dict[str, str]]:
         "other prefix": "listserver-keep-old",
     }
     made = {
-        "expired": now - timedelta(hours=30),
+        "expired": OLD,
         "fresh": now - timedelta(minutes=5),
-        "other prefix": now - timedelta(hours=30),
+        "other prefix": OLD,
     }
     started = [start_stack(conn, name, made[key], public_key) for key, name in names.items()]
+    # Made by hand with the prefix, without the mark: never the janitor's.
+    manual = f"{PREFIX}-manual"
+    conn.network.create_security_group(name=manual)
+    conn.block_storage.create_volume(
+        name=f"{manual}-data", size=1, metadata={"created-at": OLD.isoformat()}
+    )
     for server, volume in started:
         finish_stack(conn, server, volume)
-    yield names
-    remove_stacks(conn, list(names.values()))
+    yield names | {"manual": manual}
+    remove_stacks(conn, [*names.values(), manual])
 
 
-def janitor(os_env: dict[str, str], *options: str) -> subprocess.CompletedProcess[str]:
-    argv = [
-        sys.executable,
-        str(ROOT / "tools" / "janitor.py"),
-        "--prefix",
-        PREFIX,
-        "--older-than",
-        "24",
-    ]
+def janitor(os_env: dict[str, str], *make_args: str) -> subprocess.CompletedProcess[str]:
+    """The CI janitor job's command (.gitlab-ci.yml), as the tenant."""
+    env = os_env | {"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]}
+    if "XDG_CACHE_HOME" in os.environ:
+        env["XDG_CACHE_HOME"] = os.environ["XDG_CACHE_HOME"]
     return subprocess.run(
-        [*argv, *options],
-        env=os_env | {"PATH": "/usr/bin:/bin"},
+        [*MAKE_JANITOR, f"JANITOR_PREFIX={PREFIX}", f"JANITOR_HOURS={HOURS}", *make_args],
+        env=env,
         capture_output=True,
         text=True,
         timeout=600,
@@ -106,19 +115,59 @@ def test_dry_run_lists_only_the_expired_stack(
 ) -> None:
     result = janitor(os_env)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert stacks["expired"] in result.stdout
-    assert stacks["fresh"] not in result.stdout
-    assert stacks["other prefix"] not in result.stdout
+    out = result.stdout.splitlines()
+    assert out[-1] == "1 expired stack(s), 4 resource(s) would delete, 0 failure(s)", out
+    assert all(line.startswith("would delete ") for line in out[:-1]), out
+    assert {line.split()[-4] for line in out[:-1]} == {
+        stacks["expired"],
+        f"{stacks['expired']}-data",
+    }
     assert stack_resources(conn, stacks["expired"])["servers"] == [stacks["expired"]]
 
 
 def test_delete_removes_the_expired_stack_and_nothing_else(
     stacks: dict[str, str], os_env: dict[str, str], conn: Any
 ) -> None:
-    result = janitor(os_env, "--delete")
+    result = janitor(os_env, "DELETE=1")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1].startswith("1 expired stack(s), 4 resource(s) deleted")
+    left = stack_resources(conn, stacks["manual"])
+    assert (left["security groups"], left["volumes"]) == (
+        [stacks["manual"]],
+        [f"{stacks['manual']}-data"],
+    )
     for key in ("fresh", "other prefix"):
         left = stack_resources(conn, stacks[key])
         assert left["servers"] == [stacks[key]], key
         assert left["volumes"] == [f"{stacks[key]}-data"], key
     assert left_after(conn, stacks["expired"]) == {}
+
+
+def test_a_volume_another_server_holds_is_a_failure(
+    stacks: dict[str, str], os_env: dict[str, str], conn: Any
+) -> None:
+    # An expired stack's volume, attached by hand to a server the janitor keeps.
+    name = f"{PREFIX}-held"
+    metadata = {"managed-by": "listserver", "stack": name, "created-at": OLD.isoformat()}
+    volume = conn.block_storage.create_volume(name=f"{name}-data", size=1, metadata=metadata)
+    conn.block_storage.wait_for_status(volume, "available", wait=120)
+    keeper = conn.compute.find_server(stacks["fresh"])
+    attachment = conn.compute.create_volume_attachment(keeper, volume_id=volume.id)
+    conn.block_storage.wait_for_status(volume, "in-use", wait=120)
+    try:
+        result = janitor(os_env, "DELETE=1")
+        assert result.returncode != 0, result.stdout + result.stderr
+        out = result.stdout.splitlines()
+        assert any(line.startswith(f"failed to delete volume {name}-data ") for line in out), out
+        assert out[-1] == "1 expired stack(s), 1 resource(s) deleted, 1 failure(s)", out
+    finally:
+        conn.compute.delete_volume_attachment(attachment, keeper)
+        conn.block_storage.wait_for_status(volume, "available", wait=120)
+        conn.block_storage.delete_volume(volume)
+
+
+def test_a_refused_credential_stops_the_janitor(os_env: dict[str, str]) -> None:
+    wrong = os_env | {"OS_APPLICATION_CREDENTIAL_SECRET": "not the secret"}
+    result = janitor(wrong)
+    assert result.returncode != 0
+    assert result.stdout.startswith("authentication failed: the cloud refused the credentials")
