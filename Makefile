@@ -1,6 +1,6 @@
 # One entry point for the lab, the tests and the demo.
 #   make demo   - bring up the local lab and deploy a demo list server (no cloud account)
-#   make test   - every test: lint, sanity, unit, Terraform, Molecule, end to end
+#   make test   - every test: lint, sanity, unit, Terraform, Molecule, end to end, OpenStack
 # Caches live outside the repository, keyed by their recipe.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -26,8 +26,8 @@ help:
 	@echo "make demo        deploy a list server on the local lab (no cloud account needed)"
 	@echo "make demo-mail   read the demo post's delivered copies (make demo-post: post again)"
 	@echo "make demo-clean  remove the demo's containers, network and files"
-	@echo "make test        run every test (lint, sanity, unit, terraform, molecule, end to end, demo)"
-	@echo "make test-openstack  the cloud half against the lab's OpenStack (stack, configure, smoke, pipeline, janitor)"
+	@echo "make test        run every test (lint, sanity, unit, terraform, molecule, end to end, demo, OpenStack)"
+	@echo "make test-openstack  only the cloud half against the lab's OpenStack (stack, configure, smoke, pipeline, janitor)"
 	@echo "make clean       remove the lab's containers and images"
 	@echo "make bench       converge time and memory benchmarks (bench-converge, bench-memory)"
 	@echo "make deploy CLIENT=<name>   deploy clients/<name> on its cloud (destroy: make destroy)"
