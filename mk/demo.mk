@@ -32,6 +32,6 @@ demo-test: venv host-deps
 # Everything the lab created: scenario containers, networks and images.
 clean: venv
 	-tools/demo.py clean
-	@for scenario in $(MOLECULE_SCENARIOS) openstack; do molecule destroy -s $$scenario || true; done
+	@for scenario in $(MOLECULE_SCENARIOS) openstack adopt; do molecule destroy -s $$scenario || true; done
 	-podman image rm localhost/listserver-lab:bookworm localhost/listserver-lab:trixie \
-	  localhost/listserver-lab:trixie-openstack
+	  localhost/listserver-lab:trixie-openstack localhost/listserver-lab:bullseye
