@@ -85,6 +85,7 @@ import urllib.parse
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import ConnectionError as UrlError
 from ansible.module_utils.urls import open_url
 
 PAGE = 500
@@ -192,7 +193,7 @@ def main() -> None:
         domains = sorted(d["mail_host"] for d in rest.entries("/domains"))
         entries = sorted(rest.entries("/lists"), key=lambda e: e["fqdn_listname"])
         lists = [survey_list(rest, entry) for entry in entries]
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, UrlError, KeyError, ValueError) as exc:
         module.fail_json(msg=f"cannot read Mailman core's REST API: {exc}")
     web = {"users": 0, "votes": 0}
     if module.params["web_db"]:
