@@ -38,9 +38,8 @@ $(GITLAB_CI_LOCAL): | host-deps
 # end to end and then the demo; the cloud half against the lab's OpenStack,
 # then the adoption of a server built by the provider's guide (molecule/adopt).
 # Most of a scenario's time is spent waiting (mail, timers, restarts, the
-# cloud's services), not on the cores: two lanes took 50 minutes on a 2-core
-# machine where one after the other was heading for about 95; the OpenStack
-# lane (about 20 minutes alone) fits beside them.
+# cloud's services), not on the cores: on a 2-core machine the three lanes
+# took about 40 minutes side by side, the cores 80% busy.
 # Each lane stops at its first failure; all failures are printed last.
 LAB_LANE_ROLES := default nginx standin mailpath objectstore
 LAB_LANE_CLOUD := openstack adopt
