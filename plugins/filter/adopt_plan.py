@@ -20,6 +20,7 @@ description:
     C(max_message_size) above what the new host's intake accepts.
   - C(lists) are the C(listserver_lists) entries that describe the lists as found,
     with those changes made, so that a converge after the adoption changes nothing.
+  - C(web) is the survey's count of the web app's users and votes.
 version_added: "0.1.0"
 author: listserver maintainers (@listserver)
 positional: default_settings, max_message_size_limit
@@ -48,7 +49,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(moves), C(changes) and C(lists), as described above.
+  description: C(moves), C(changes), C(lists) and C(web), as described above.
   type: dict
 """
 
@@ -132,7 +133,7 @@ def adopt_plan(
             entry["moderators"] = list(found["moderators"])
         entry["settings"] = settings
         lists.append(entry)
-    return {"moves": moves, "changes": changes, "lists": lists}
+    return {"moves": moves, "changes": changes, "lists": lists, "web": dict(survey.get("web", {}))}
 
 
 class FilterModule:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 from urllib.error import HTTPError
 
 from mailmanclient import Client
@@ -123,7 +124,7 @@ def populate(client: Client) -> dict[str, int]:
     return made
 
 
-def pending_subscription(mlist: object) -> int:
+def pending_subscription(mlist: Any) -> int:
     """A subscription that waits for the moderator's approval."""
     if mlist.settings["subscription_policy"] != "moderate":
         mlist.settings["subscription_policy"] = "moderate"
@@ -134,7 +135,7 @@ def pending_subscription(mlist: object) -> int:
     return 1
 
 
-def held_message(mlist: object) -> int:
+def held_message(mlist: Any) -> int:
     """A post by a non-member, held for moderation."""
     if len(mlist.held):
         return 0
