@@ -32,6 +32,7 @@ help:
 	@echo "make bench       converge time and memory benchmarks (bench-converge, bench-memory)"
 	@echo "make deploy CLIENT=<name>   deploy clients/<name> on its cloud (destroy: make destroy)"
 	@echo "make smoke CLIENT=<name>    post-deploy smoke tests (make smoke-demo: on the demo)"
+	@echo "make adopt CLIENT=<name> FROM=<host> [MOVE=1]   adopt a server built by the provider's guide"
 
 .PHONY: host-deps
 host-deps:

@@ -5,6 +5,9 @@
 #   make stack / configure CLIENT=acme   the two halves of deploy (CI runs them as jobs)
 #   make backup  CLIENT=acme   a backup now (roles/backup; nightly by its timer anyway)
 #   make restore CLIENT=acme [SNAPSHOT=<id>]   rebuild the host from a snapshot
+#   make adopt   CLIENT=acme FROM=<old server> [MOVE=1]   adopt a server built by the
+#                provider's guide: the dry run (writes adopt-plan.yml and
+#                adopted-lists.yml to the client's directory), then MOVE=1 the move
 #                              (playbooks/restore.yml; default the latest)
 #   make smoke   CLIENT=acme   smoke tests against its host (or INVENTORY=<path>)
 #   make smoke-demo            the same tests against the demo's host (after make demo)
@@ -29,11 +32,19 @@ JANITOR_HOURS ?= 24
 CLIENT_STEPS := deploy stack configure destroy preflight backup restore
 SNAPSHOT ?=
 
-.PHONY: $(CLIENT_STEPS) smoke smoke-demo janitor
+.PHONY: $(CLIENT_STEPS) adopt smoke smoke-demo janitor
 $(CLIENT_STEPS): $(VENV)/.complete
 	@test -n "$(CLIENT)" || { echo "usage: make $@ CLIENT=<name>, a directory of $(CLIENTS_DIR)/"; exit 2; }
 	@$(if $(filter configure backup restore,$@),,eval "$$(tools/terraform-provider-build)"; export TF TF_CLI_CONFIG_FILE;) \
 	tools/client.py $(if $(AUTO_APPROVE),--auto-approve) $@ $(CLIENT_DIR) -- $(ANSIBLE_ARGS) $(if $(and $(filter restore,$@),$(SNAPSHOT)),-e backup_restore_snapshot=$(SNAPSHOT))
+
+FROM ?=
+MOVE ?=
+adopt: $(VENV)/.complete
+	@test -n "$(CLIENT)" -a -n "$(FROM)" || { echo "usage: make adopt CLIENT=<name> FROM=<old server> [MOVE=1]"; exit 2; }
+	tools/client.py adopt$(if $(MOVE),-move) $(CLIENT_DIR) -- -e adopt_from=$(FROM) \
+	  -e adopt_plan_file=$(abspath $(CLIENT_DIR))/adopt-plan.yml \
+	  -e adopt_lists_file=$(abspath $(CLIENT_DIR))/adopted-lists.yml $(ANSIBLE_ARGS)
 
 smoke: $(VENV)/.complete
 	@test -n "$(INVENTORY)" || { echo "usage: make smoke CLIENT=<name> or INVENTORY=<path>"; exit 2; }

@@ -23,6 +23,9 @@ Steps, each a subcommand:
     backup      playbooks/backup.yml: a backup now (roles/backup)
     restore     playbooks/restore.yml: rebuild the host from a snapshot
                 (-- -e backup_restore_snapshot=<id>; default the latest)
+    adopt       playbooks/adopt.yml: what adopting a guide-built server would move and
+                change (-- -e adopt_from=<address>; `make adopt` gives it)
+    adopt-move  playbooks/adopt_move.yml: the move itself
 
 Terraform is $TF (default `terraform`); `make deploy` sets it from tools/terraform-provider-build,
 with TF_CLI_CONFIG_FILE too when the provider is built locally (no registry access); otherwise
@@ -55,9 +58,26 @@ VAULT_PASSWORD_ENV = ROOT / "tools" / "vault-password-env"
 # variable the inventory's backup_swift_application_credential_secret refers to.
 BACKUP_CREDENTIAL_OUTPUT = "backup_swift_application_credential_secret"
 BACKUP_CREDENTIAL_VAULT_VARIABLE = "vault_backup_swift_application_credential_secret"
-STEPS = ("preflight", "stack", "inventory", "configure", "deploy", "destroy", "backup", "restore")
+STEPS = (
+    "preflight",
+    "stack",
+    "inventory",
+    "configure",
+    "deploy",
+    "destroy",
+    "backup",
+    "restore",
+    "adopt",
+    "adopt-move",
+)
 # Steps that only run a playbook on the inventory: no Terraform.
-PLAYBOOK_STEPS = {"configure": PLAYBOOKS, "backup": ("backup.yml",), "restore": ("restore.yml",)}
+PLAYBOOK_STEPS = {
+    "configure": PLAYBOOKS,
+    "backup": ("backup.yml",),
+    "restore": ("restore.yml",),
+    "adopt": ("adopt.yml",),
+    "adopt-move": ("adopt_move.yml",),
+}
 # What the preflight needs from the tfvars, after Terraform applied its defaults.
 PREFLIGHT_EXPRESSION = (
     "jsonencode({flavor = var.flavor_name, image = var.image_name, network = var.network_name,"
@@ -275,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     step: str = args.step
     try:
         client.check(need_vault=step in ("deploy", *PLAYBOOK_STEPS))
-        if step in ("backup", "restore"):
+        if step in PLAYBOOK_STEPS and step != "configure":
             client.configure(args.ansible_args, PLAYBOOK_STEPS[step])
             return 0
         if step != "configure":

@@ -69,9 +69,15 @@ def test_preflight_options_follow_the_tfvars() -> None:
 
 
 @pytest.mark.parametrize(
-    ("step", "playbook"), [("backup", "backup.yml"), ("restore", "restore.yml")]
+    ("step", "playbook"),
+    [
+        ("backup", "backup.yml"),
+        ("restore", "restore.yml"),
+        ("adopt", "adopt.yml"),
+        ("adopt-move", "adopt_move.yml"),
+    ],
 )
-def test_backup_and_restore_run_their_playbook_only(client: Path, step: str, playbook: str) -> None:
+def test_playbook_steps_run_their_playbook_only(client: Path, step: str, playbook: str) -> None:
     result = run(step, str(client), "--", "-e", "backup_restore_snapshot=1a2b3c4d")
     assert result.returncode == 0, result.stdout + result.stderr
     assert terraform_commands() == [], f"{step} needs no Terraform"
