@@ -18,8 +18,12 @@ TABLE_ROW = re.compile(r"^\|\s*`([a-z0-9_]+)`\s*\|", re.MULTILINE)
 
 
 def spec_options(role: Path) -> dict[str, dict]:
-    specs = yaml.safe_load((role / "meta/argument_specs.yml").read_text())
-    return specs["argument_specs"]["main"]["options"]
+    """The main entry point's options; for a role run only through tasks_from
+    (roles/adopt), those of all its entry points."""
+    specs = yaml.safe_load((role / "meta/argument_specs.yml").read_text())["argument_specs"]
+    if "main" in specs:
+        return specs["main"]["options"]
+    return {name: o for entry in specs.values() for name, o in entry["options"].items()}
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
