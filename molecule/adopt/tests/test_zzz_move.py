@@ -35,6 +35,11 @@ CLIENT_ENV = {"STANDIN": STANDIN, "STANDIN_CA": "", "HELO": "outside.adopt.lab.t
 WAITING = "Wait for Mailman's and Postfix's queues to drain"
 
 Host = testinfra.host.Host
+# A Python snippet's start on a host: the web app's Django, as www-data runs it.
+DJANGO = (
+    "import os, sys; sys.path.insert(0, '/usr/share/mailman3-web');"
+    " os.environ['DJANGO_SETTINGS_MODULE'] = 'settings'; import django; django.setup();"
+)
 
 
 def send(sender: str, recipient: str, subject: str) -> None:
@@ -64,9 +69,7 @@ def state(host: Host) -> dict[str, Any]:
 def archived(host: Host, subject: str) -> None:
     """Wait until the new host's archive holds the post (fetched after the move)."""
     code = (
-        "import os, sys; sys.path.insert(0, '/usr/share/mailman3-web');"
-        " os.environ['DJANGO_SETTINGS_MODULE'] = 'settings'; import django; django.setup();"
-        " from hyperkitty.models import Email;"
+        DJANGO + " from hyperkitty.models import Email;"
         " print(Email.objects.filter(subject__endswith=os.environ['SUBJECT']).count())"
     )
     deadline = time.monotonic() + 300
@@ -239,9 +242,7 @@ def test_web_users_log_in_with_their_own_passwords(move: dict[str, Any]) -> None
     )["lab_guide_user_passwords"]
     new = testinfra.get_host(f"podman://{NEW}")
     code = (
-        "import json, os, sys; sys.path.insert(0, '/usr/share/mailman3-web');"
-        " os.environ['DJANGO_SETTINGS_MODULE'] = 'settings'; import django; django.setup();"
-        " from django.contrib.auth import authenticate;"
+        DJANGO + " import json; from django.contrib.auth import authenticate;"
         " given = json.loads(os.environ['PASSWORDS']);"
         " print(json.dumps({u: authenticate(username=u, password=p) is not None"
         " for u, p in given.items()}))"
