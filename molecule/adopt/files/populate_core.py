@@ -3,7 +3,8 @@
 Runs on the server (Debian 11: python3-mailmanclient 3.3) against Mailman's REST API, as
 root. Idempotent: what exists is left alone. Prints what it made, as JSON.
 Two lists, 500 members (some non-ASCII names, some in digest mode, some with their own
-preferences), an owner and a moderator, one held message, one pending subscription.
+preferences, some with a second address they prefer), an owner and a moderator, one
+held message, one pending subscription.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def member_address(number: int) -> tuple[str, str]:
 
 
 def populate(client: Client) -> dict[str, int]:
-    made = {"domains": 0, "lists": 0, "members": 0, "held": 0, "pending": 0}
+    made = {"domains": 0, "lists": 0, "members": 0, "preferred": 0, "held": 0, "pending": 0}
     try:
         domain = client.get_domain(DOMAIN)
     except HTTPError:
@@ -119,8 +120,25 @@ def populate(client: Client) -> dict[str, int]:
                 preferences["receive_own_postings"] = False
                 preferences["acknowledge_posts"] = True
             preferences.save()
+    made["preferred"] = preferred_addresses(client, range(0, 500, 25))
     made["pending"] = pending_subscription(client.get_list(f"announce@{DOMAIN}"))
     made["held"] = held_message(client.get_list(f"team@{DOMAIN}"))
+    return made
+
+
+def preferred_addresses(client: Client, numbers: range) -> int:
+    """A second, verified address that its user prefers (a key the copy writes last)."""
+    made = 0
+    for number in numbers:
+        address, _ = member_address(number)
+        user = client.get_user(address)
+        if user.preferred_address is not None:
+            continue
+        second = address.replace("@", ".home@")
+        if second not in [a.email for a in user.addresses]:
+            user.add_address(second).verify()
+        user.preferred_address = second
+        made += 1
     return made
 
 
