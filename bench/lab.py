@@ -61,14 +61,19 @@ class Run:
     output: str
 
 
-def playbook(playbook_path: Path, *args: str, profile_roles: bool = False) -> Run:
+def playbook(
+    playbook_path: Path, *args: str, profile_roles: bool = False, strategy: str = ""
+) -> Run:
     """Run ansible-playbook against the lab inventory, timed from the outside.
 
     profile_roles: also enable ansible.posix.profile_roles (its summary only),
-    whose ROLES RECAP role_seconds() reads from the output.
+    whose ROLES RECAP role_seconds() reads from the output. strategy: another
+    strategy plugin than ansible.cfg's (Mitogen), such as Ansible's own linear.
     """
     WORKDIR.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    if strategy:
+        env["ANSIBLE_STRATEGY"] = strategy
     env.setdefault("ANSIBLE_CALLBACKS_ENABLED", "ansible.posix.profile_tasks")
     if profile_roles:
         callbacks = [name for name in env["ANSIBLE_CALLBACKS_ENABLED"].split(",") if name]

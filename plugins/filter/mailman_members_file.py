@@ -15,6 +15,11 @@ description:
   - The same plugin file provides C(mailman_members_file_problems), which the
     role's preflight uses; it returns one message per problem (a file that
     cannot be read, a line that is not an address), naming the list and the file.
+  - And C(mailman_lists_module_args(definitions, default_settings, base_dir)),
+    which turns the role's list definitions into the O(lists) of
+    M(listserver.mailman3.mailman_lists) - each list's settings over the
+    defaults, its members file's members after its members, the role's
+    own keys left out.
 version_added: "0.1.0"
 author: listserver maintainers (@listserver)
 positional: base_dir
@@ -108,11 +113,32 @@ def mailman_members_file_problems(definitions: list[Any], base_dir: str) -> list
     return problems
 
 
+# The keys of a definition that mailman_lists takes as they are.
+PASSED = ("name", "domain", "state", "description", "owners", "moderators", "members_exclusive")
+
+
+def mailman_lists_module_args(
+    definitions: list[Any], default_settings: Mapping[str, Any], base_dir: str
+) -> list[dict[str, Any]]:
+    """The role's definitions as mailman_lists' ``lists``."""
+    lists = []
+    for entry in definitions or []:
+        args = {key: entry[key] for key in PASSED if entry.get(key) is not None}
+        args["settings"] = {**default_settings, **(entry.get("settings") or {})}
+        members = list(entry.get("members") or [])
+        if entry.get("members_file"):
+            members += mailman_members_file(str(entry["members_file"]), base_dir)
+        args["members"] = members
+        lists.append(args)
+    return lists
+
+
 class FilterModule:
-    """mailman_members_file, mailman_members_file_problems."""
+    """mailman_members_file, mailman_members_file_problems, mailman_lists_module_args."""
 
     def filters(self) -> dict[str, Any]:
         return {
             "mailman_members_file": mailman_members_file,
             "mailman_members_file_problems": mailman_members_file_problems,
+            "mailman_lists_module_args": mailman_lists_module_args,
         }

@@ -15,6 +15,10 @@ longer roster comes in pages of 1,000. Members are subscribed one
 request each (the REST API has no mass subscription), several at a time, with
 no welcome, confirmation or owner notification mail; members are removed in one
 mass unsubscription request.
+
+Given Mailman's configuration file (``mailman_config``, on the list server, run
+as root), rosters are read, and long subscriptions made, by Mailman's own Python
+API instead (``mailman_direct``): one process for every list of the run.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ try:  # The planning must stay importable without ansible (unit tests of the pur
 except ImportError:  # pragma: no cover
     open_url = None
 
+from ansible_collections.listserver.mailman3.plugins.module_utils.mailman_direct import (
+    DirectMailman,
+)
 from ansible_collections.listserver.mailman3.plugins.module_utils.provider_aliases import (
     validate_list_name,
 )
@@ -58,6 +65,9 @@ CONNECTION_OPTIONS: dict[str, dict[str, Any]] = {
     "rest_password": {"type": "str", "required": True, "no_log": True},
     "timeout": {"type": "int", "default": 300},
     "concurrency": {"type": "int", "default": 4},
+    "mailman_config": {"type": "path"},
+    "mailman_user": {"type": "str", "default": "list"},
+    "bulk_threshold": {"type": "int", "default": 100},
 }
 
 ROLES = ("owner", "moderator", "member")
@@ -441,6 +451,8 @@ class MailmanClient:
         timeout: float = 300,
         concurrency: int = 4,
         opener: Opener | None = None,
+        direct: DirectMailman | None = None,
+        bulk_threshold: int = 100,
     ) -> None:
         if not url.startswith(("http://", "https://")):
             raise RestError(0, "rest_url must be an http:// or https:// URL")
@@ -452,6 +464,10 @@ class MailmanClient:
         self.page_size = PAGE_SIZE
         # Mailman before 3.3.8 refuses ``fields`` on /members/find (400).
         self.ask_fields = True
+        # Mailman's Python API on this host: rosters, and subscriptions of at
+        # least bulk_threshold members to one list.
+        self.direct = direct
+        self.bulk_threshold = max(1, bulk_threshold)
         self._open = opener or open_url
         if self._open is None:
             raise RestError(0, "the Mailman client needs ansible-core (ansible.module_utils.urls)")
@@ -503,7 +519,7 @@ class MailmanClient:
 
     # -- reading ------------------------------------------------------------
 
-    def read(self, wanted: Wanted) -> ListState:
+    def read(self, wanted: Wanted, rosters: bool = True) -> ListState:
         """The list's configuration and every membership (two requests up to a page)."""
         config = self.get_or_none(f"/lists/{quote(wanted.list_id, safe='')}/config")
         if config is None:
@@ -511,9 +527,23 @@ class MailmanClient:
                 return ListState(exists=False)
             domain = self.get_or_none(f"/domains/{quote(wanted.domain, safe='')}")
             return ListState(exists=False, domain_exists=domain is not None)
-        if wanted.state == "absent":
+        if wanted.state == "absent" or not rosters:
             return ListState(exists=True, config=config)
         return ListState(exists=True, config=config, rosters=self.rosters(wanted.list_id))
+
+    def read_all(self, wanted: Sequence[Wanted]) -> list[ListState]:
+        """Every list: its configuration by REST; the rosters in one direct read if it can."""
+        if self.direct is None:
+            return [self.read(w) for w in wanted]
+        states = {w.list_id: self.read(w, rosters=False) for w in wanted}
+        present = [w.list_id for w in wanted if states[w.list_id].exists and w.state == "present"]
+        if present:
+            for list_id, roles in self.direct.rosters(present).items():
+                states[list_id].rosters = {
+                    role: {entry.key: entry for entry in (Entry(*row) for row in rows)}
+                    for role, rows in roles.items()
+                }
+        return [states[w.list_id] for w in wanted]
 
     def rosters(self, list_id: str) -> dict[str, dict[str, Entry]]:
         """Every membership of the list: one request per PAGE_SIZE memberships.
@@ -552,8 +582,8 @@ class MailmanClient:
         if plan.create_list:
             self.call("POST", "/lists", {"fqdn_listname": plan.wanted.fqdn})
 
-    def apply(self, plan: ListPlan) -> None:
-        """Everything but creating the list (see create)."""
+    def apply(self, plan: ListPlan, members: bool = True) -> None:
+        """Everything but creating the list (see create), and new members unless ``members``."""
         list_id = plan.wanted.list_id
         if plan.delete_list:
             self.call("DELETE", f"/lists/{quote(list_id, safe='')}")
@@ -563,8 +593,8 @@ class MailmanClient:
         for role in ("owner", "moderator"):
             for person in plan.add.get(role, []):
                 self.subscribe(list_id, role, person)
-        members = plan.add.get("member", [])
-        if members:
+        new = plan.add.get("member", []) if members else []
+        if new:
             notify = plan.settings.get(
                 "admin_notify_mchanges", plan.state.config.get("admin_notify_mchanges")
             )
@@ -572,7 +602,7 @@ class MailmanClient:
             if notify is True:
                 self.patch_settings(list_id, {"admin_notify_mchanges": False})
             try:
-                self.subscribe_all(list_id, members)
+                self.subscribe_all(list_id, new)
             finally:
                 if notify is True:
                     self.patch_settings(list_id, {"admin_notify_mchanges": True})
@@ -647,15 +677,42 @@ def describe(detail: str) -> str:
 
 def ensure(client: MailmanClient, wanted: Wanted, check_mode: bool) -> ListPlan:
     """Read, plan and (unless in check mode) apply one list; return what was planned."""
-    state = client.read(wanted)
-    plan = plan_list(wanted, state)
-    if check_mode or not plan.changed:
-        return plan
-    if plan.create_list:
-        client.create(plan)
-        # The new list's defaults decide which settings still differ.
-        fresh = plan_list(wanted, client.read(wanted))
-        fresh.create_domain, fresh.create_list = plan.create_domain, True
-        plan = fresh
-    client.apply(plan)
-    return plan
+    return ensure_all(client, [wanted], check_mode)[0]
+
+
+def ensure_all(client: MailmanClient, wanted: Sequence[Wanted], check_mode: bool) -> list[ListPlan]:
+    """Read, plan and (unless in check mode) apply lists, in order; return what was planned.
+
+    Every plan is made before anything is written, so an unknown setting on
+    the last list stops the run before the first changes.
+    """
+    states = client.read_all(wanted)
+    plans = [plan_list(w, states[index]) for index, w in enumerate(wanted)]
+    if check_mode:
+        return plans
+    bulk: dict[str, list[Person]] = {}
+    domains: set[str] = set()
+    for index, plan in enumerate(plans):
+        if not plan.changed:
+            continue
+        if plan.create_list:
+            # Every new list of a new domain planned to create it.
+            plan.create_domain = plan.create_domain and plan.wanted.domain not in domains
+            domains.add(plan.wanted.domain)
+            client.create(plan)
+            # The new list's defaults decide which settings still differ.
+            fresh = plan_list(plan.wanted, client.read(plan.wanted))
+            fresh.create_domain, fresh.create_list = plan.create_domain, True
+            plans[index] = plan = fresh
+        new = plan.add.get("member", [])
+        direct = client.direct is not None and len(new) >= client.bulk_threshold
+        client.apply(plan, members=not direct)
+        if direct:
+            bulk[plan.wanted.list_id] = new
+    if bulk and client.direct is not None:
+        people = {
+            list_id: [(p.address, p.display_name) for p in members]
+            for list_id, members in bulk.items()
+        }
+        client.direct.subscribe(people)
+    return plans

@@ -59,7 +59,10 @@ class Runner:
             "timeout": 10,
             **args,
         }
-        task = {"name": "List", "listserver.mailman3.mailman_list": module_args}
+        return self.run_task("mailman_list", module_args, *flags)
+
+    def run_task(self, module: str, module_args: dict[str, Any], *flags: str) -> Run:
+        task = {"name": "List", f"listserver.mailman3.{module}": module_args}
         playbook = self.tmp_path / "play.json"
         playbook.write_text(
             json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [task]}])
@@ -223,6 +226,8 @@ def test_the_role_adds_a_members_file_and_a_second_run_changes_nothing(
         "ansible_python_interpreter": sys.executable,
         "mailman_lists_rest_url": double.url,
         "mailman_lists_rest_password": PASSWORD,
+        # The double has no Mailman beside it: the REST API alone.
+        "mailman_lists_mailman_config": "",
         "mailman_lists_definitions": [
             {
                 "name": "news",
@@ -281,3 +286,34 @@ def test_a_mailman_without_fields_on_members_find_is_read_all_the_same(
     assert run.rc == 0, run.output
     assert run.result["added"]["member"] == ["dan@example.net"]
     assert double.state.roster(list_id, "member") == ["carol@example.net", "dan@example.net"]
+
+
+def test_mailman_lists_ensures_every_list_in_one_task(
+    runner: Runner, double: MailmanRestDouble
+) -> None:
+    lists = [
+        {"name": "team", "domain": "example.org", "owners": ["alice@example.org"]},
+        {
+            "name": "news",
+            "domain": "example.org",
+            "owners": ["alice@example.org"],
+            "members": ["Dan <dan@example.net>"],
+            "settings": {"advertised": False},
+        },
+    ]
+    args = {"lists": lists, "rest_url": double.url, "rest_password": PASSWORD, "timeout": 10}
+    first = runner.run_task("mailman_lists", args, "--diff")
+    assert first.rc == 0, first.output
+    assert first.result["changed"] is True
+    assert sorted(first.result["lists"]) == ["news.example.org", "team.example.org"]
+    assert "news@example.org: add 1 member: dan@example.net" in first.result["changes"]
+    assert [d["after_header"] for d in first.result["diff"]] == [
+        "list team@example.org",
+        "list news@example.org",
+    ]
+    assert double.state.roster("news.example.org", "member") == ["dan@example.net"]
+    assert double.state.lists["news.example.org"]["advertised"] is False
+
+    second = runner.run_task("mailman_lists", args)
+    assert second.rc == 0, second.output
+    assert second.result["changed"] is False, second.result["changes"]

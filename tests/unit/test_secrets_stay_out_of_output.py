@@ -20,7 +20,11 @@ SECRET = re.compile(r"\{\{[^}]*(password|secret|archiver_key|api_token|_token\b)
 TASK_DIRS = ["roles/*/tasks/*.yml", "roles/*/handlers/*.yml", "playbooks/*.yml"]
 # This collection's modules declare their secret options no_log, so Ansible
 # censors those values itself and the task's result stays readable.
-OWN_MODULES = ("listserver.mailman3.mailman_list", "listserver.mailman3.provider_aliases")
+OWN_MODULES = (
+    "listserver.mailman3.mailman_list",
+    "listserver.mailman3.mailman_lists",
+    "listserver.mailman3.provider_aliases",
+)
 IGNORED_KEYS = {"name", "when", "tags", "notify", "listen", "register", "changed_when", "until"}
 
 
