@@ -109,6 +109,7 @@ def test_list_max_message_size_within_the_intake_passes(tmp_path: Path) -> None:
         ({"listserver_admin_email": "not-an-address"}, "mailman_core_site_owner"),
         ({"mailman_core_delivery_retry_interval": "15"}, "a duration such as 90s"),
         ({"mailman_core_delivery_retry_interval": "30s1m"}, "(got '30s1m')"),
+        ({"mailman_core_runner_sleep_time": "100ms"}, "seconds such as 0.1s or 1s"),
         # Issue 13 item 5: a list promising posts whose held-message notice
         # cannot leave (0 = no limit, or above what the intake takes).
         (sized("0"), "List team@example.org: max_message_size 0 (KB) breaks"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import testinfra
 
 # Every runner a default start runs (nntp is off).
@@ -137,3 +138,11 @@ def test_an_unproven_mailman_falls_back_to_the_stock_master(host: testinfra.host
         host.run_expect([0], f"rm -f {dropin} && systemctl daemon-reload")
         restart_and_wait(host, len(RUNNERS))
     assert all_runners(host) == RUNNERS
+
+
+@pytest.mark.parametrize("runner", ["in", "pipeline", "out", "virgin"])
+def test_the_runners_on_a_posts_way_wake_every_tenth_of_a_second(
+    host: testinfra.host.Host, runner: str
+) -> None:
+    shown = host.check_output(f"runuser -u list -- mailman conf -s runner.{runner} -k sleep_time")
+    assert shown.strip() == "0.1s"
