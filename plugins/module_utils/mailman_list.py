@@ -39,7 +39,9 @@ except ImportError:  # pragma: no cover
     open_url = None
 
 from ansible_collections.listserver.mailman3.plugins.module_utils.mailman_direct import (
+    DirectError,
     DirectMailman,
+    from_module,
 )
 from ansible_collections.listserver.mailman3.plugins.module_utils.provider_aliases import (
     validate_list_name,
@@ -673,6 +675,28 @@ def describe(detail: str) -> str:
     if isinstance(document, dict):
         return str(document.get("description") or document.get("title") or document)
     return str(document)
+
+
+def client_for(module: Any) -> MailmanClient:
+    """The client an AnsibleModule's connection options (CONNECTION_OPTIONS) describe."""
+    params = module.params
+    return MailmanClient(
+        params["rest_url"],
+        params["rest_user"],
+        params["rest_password"],
+        timeout=params["timeout"],
+        concurrency=params["concurrency"],
+        direct=from_module(module),
+        bulk_threshold=params["bulk_threshold"],
+    )
+
+
+# What a module reports as its failure (failure_message says it).
+FAILURES = (PlanError, RestError, DirectError)
+
+
+def failure_message(err: Exception) -> str:
+    return f"Mailman REST API: {err}" if isinstance(err, RestError) else str(err)
 
 
 def ensure(client: MailmanClient, wanted: Wanted, check_mode: bool) -> ListPlan:

@@ -78,53 +78,8 @@ options:
     description: Remove owners and moderators that are not listed.
     type: bool
     default: false
-  rest_url:
-    description: Base URL of the REST API.
-    type: str
-    default: http://127.0.0.1:8001
-  rest_user:
-    description: REST API user.
-    type: str
-    default: restadmin
-  rest_password:
-    description: REST API password.
-    type: str
-    required: true
-  timeout:
-    description: Timeout of one REST request, in seconds. Reading a list of
-      ten thousand members takes seconds, more on a busy host.
-    type: int
-    default: 300
-  concurrency:
-    description: Subscription requests in flight at once. Mailman serves them
-      with its REST workers (C(mailman_core_rest_workers)); a few in flight
-      keep a single worker busy.
-    type: int
-    default: 4
-  mailman_config:
-    description:
-      - Mailman core's configuration file on the host the module runs on (the
-        list server), for example C(/etc/mailman3/mailman.cfg). When it is
-        given and exists, and the module runs as root, the rosters are read, and
-        O(bulk_threshold) or more new members subscribed, by Mailman's own
-        Python API, run as O(mailman_user) in one process (seconds for ten
-        thousand members, where the REST API takes minutes), committed every
-        500 members.
-      - The script creates what the REST API's workflow creates for a
-        pre-approved subscription (the address, verified; its user; the
-        member) and refuses what it refuses (the list's posting address, a
-        pending request, a ban), without mail.
-      - Otherwise the REST API alone.
-    type: path
-  mailman_user:
-    description: The user Mailman runs as (the direct path runs as it).
-    type: str
-    default: list
-  bulk_threshold:
-    description: New members to one list from which they are subscribed by
-      the direct path (see O(mailman_config)) rather than one REST request each.
-    type: int
-    default: 100
+extends_documentation_fragment:
+  - listserver.mailman3.mailman_connection
 notes:
   - Supports check mode (everything is read, nothing is written) and diff mode
     (the list's managed settings and its rosters, before and after).
@@ -186,17 +141,13 @@ removed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.listserver.mailman3.plugins.module_utils.mailman_direct import (
-    DirectError,
-    from_module,
-)
 from ansible_collections.listserver.mailman3.plugins.module_utils.mailman_list import (
-    MailmanClient,
-    PlanError,
-    RestError,
+    FAILURES,
     Wanted,
     argument_spec,
+    client_for,
     ensure,
+    failure_message,
 )
 
 
@@ -206,25 +157,11 @@ def main() -> None:
     list_id = f"{params['name']}.{params['domain']}"
     try:
         wanted = Wanted.from_params(params)
+        plan = ensure(client_for(module), wanted, module.check_mode)
     except ValueError as err:
         module.fail_json(msg=str(err), list_id=list_id)
-    try:
-        client = MailmanClient(
-            params["rest_url"],
-            params["rest_user"],
-            params["rest_password"],
-            timeout=params["timeout"],
-            concurrency=params["concurrency"],
-            direct=from_module(module),
-            bulk_threshold=params["bulk_threshold"],
-        )
-        plan = ensure(client, wanted, module.check_mode)
-    except PlanError as err:
-        module.fail_json(msg=str(err), list_id=list_id)
-    except RestError as err:
-        module.fail_json(msg=f"Mailman REST API: {err}", list_id=list_id)
-    except DirectError as err:
-        module.fail_json(msg=str(err), list_id=list_id)
+    except FAILURES as err:
+        module.fail_json(msg=failure_message(err), list_id=list_id)
     result = {
         "changed": plan.changed,
         "list_id": list_id,

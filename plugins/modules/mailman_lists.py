@@ -20,109 +20,30 @@ version_added: "0.1.0"
 author: listserver maintainers (@listserver)
 options:
   lists:
-    description: The lists, each with the options of
-      M(listserver.mailman3.mailman_list) that describe one list.
+    description: The lists, each described as M(listserver.mailman3.mailman_list)
+      describes one (see there for what each option does).
     type: list
     elements: dict
     required: true
     suboptions:
-      name:
-        description: Local part of the list address (lowercase).
-        type: str
-        required: true
-      domain:
-        description: Mail domain of the list. Created in Mailman when missing.
-        type: str
-        required: true
-      state:
-        description: Whether the list exists.
-        type: str
-        choices: [present, absent]
-        default: present
-      description:
-        description: Short description shown in the list index.
-        type: str
-      settings:
-        description: List settings as named by the REST API (for example
-          C(dmarc_mitigate_action)); only these keys are compared.
-        type: dict
-        default: {}
-      owners:
-        description: Owner addresses.
-        type: list
-        elements: str
-        default: []
-      moderators:
-        description: Moderator addresses.
-        type: list
-        elements: str
-        default: []
-      members:
-        description:
-          - Members, each an address, C(Display Name <address>), or a dict with
-            C(address) and C(display_name). Addresses compare case-insensitively;
-            the first of duplicates wins.
-          - The display name is used when a member is subscribed; the display name
-            of an existing member is not changed.
-        type: list
-        elements: raw
-        default: []
-      members_exclusive:
-        description: Unsubscribe members that are not in O(lists[].members). Off by
-          default, so that members who joined by themselves stay.
-        type: bool
-        default: false
-      exclusive_roles:
-        description: Remove owners and moderators that are not listed.
-        type: bool
-        default: false
-  rest_url:
-    description: Base URL of the REST API.
-    type: str
-    default: http://127.0.0.1:8001
-  rest_user:
-    description: REST API user.
-    type: str
-    default: restadmin
-  rest_password:
-    description: REST API password.
-    type: str
-    required: true
-  timeout:
-    description: Timeout of one REST request, in seconds. Reading a list of
-      ten thousand members takes seconds, more on a busy host.
-    type: int
-    default: 300
-  concurrency:
-    description: Subscription requests in flight at once. Mailman serves them
-      with its REST workers (C(mailman_core_rest_workers)); a few in flight
-      keep a single worker busy.
-    type: int
-    default: 4
-  mailman_config:
-    description:
-      - Mailman core's configuration file on the host the module runs on (the
-        list server), for example C(/etc/mailman3/mailman.cfg). When it is
-        given and exists, and the module runs as root, the rosters are read, and
-        O(bulk_threshold) or more new members subscribed, by Mailman's own
-        Python API, run as O(mailman_user) in one process (seconds for ten
-        thousand members, where the REST API takes minutes), committed every
-        500 members.
-      - The script creates what the REST API's workflow creates for a
-        pre-approved subscription (the address, verified; its user; the
-        member) and refuses what it refuses (the list's posting address, a
-        pending request, a ban), without mail.
-      - Otherwise the REST API alone.
-    type: path
-  mailman_user:
-    description: The user Mailman runs as (the direct path runs as it).
-    type: str
-    default: list
-  bulk_threshold:
-    description: New members to one list from which they are subscribed by
-      the direct path (see O(mailman_config)) rather than one REST request each.
-    type: int
-    default: 100
+      name: {type: str, required: true, description: "Local part of the list address."}
+      domain: {type: str, required: true, description: "Mail domain, created when missing."}
+      state: {type: str, choices: [present, absent], default: present,
+              description: "Whether the list exists."}
+      description: {type: str, description: "Short description shown in the list index."}
+      settings: {type: dict, default: {},
+                 description: "List settings by their REST API names; only these are compared."}
+      owners: {type: list, elements: str, default: [], description: "Owner addresses."}
+      moderators: {type: list, elements: str, default: [], description: "Moderator addresses."}
+      members: {type: list, elements: raw, default: [],
+                description: "Members: an address, C(Name <address>), or a dict with C(address)
+                  and C(display_name)."}
+      members_exclusive: {type: bool, default: false,
+                          description: "Unsubscribe members not in O(lists[].members)."}
+      exclusive_roles: {type: bool, default: false,
+                        description: "Remove owners and moderators not listed."}
+extends_documentation_fragment:
+  - listserver.mailman3.mailman_connection
 notes:
   - Supports check mode (everything is read, nothing is written) and diff mode
     (each changed list's managed settings and rosters, before and after).
@@ -164,18 +85,14 @@ changes:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.listserver.mailman3.plugins.module_utils.mailman_direct import (
-    DirectError,
-    from_module,
-)
 from ansible_collections.listserver.mailman3.plugins.module_utils.mailman_list import (
     CONNECTION_OPTIONS,
+    FAILURES,
     LIST_OPTIONS,
-    MailmanClient,
-    PlanError,
-    RestError,
     Wanted,
+    client_for,
     ensure_all,
+    failure_message,
 )
 
 
@@ -185,28 +102,13 @@ def main() -> None:
         **CONNECTION_OPTIONS,
     }
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    params = module.params
     try:
-        wanted = [Wanted.from_params(entry) for entry in params["lists"]]
+        wanted = [Wanted.from_params(entry) for entry in module.params["lists"]]
+        plans = ensure_all(client_for(module), wanted, module.check_mode)
     except ValueError as err:
         module.fail_json(msg=str(err))
-    try:
-        client = MailmanClient(
-            params["rest_url"],
-            params["rest_user"],
-            params["rest_password"],
-            timeout=params["timeout"],
-            concurrency=params["concurrency"],
-            direct=from_module(module),
-            bulk_threshold=params["bulk_threshold"],
-        )
-        plans = ensure_all(client, wanted, module.check_mode)
-    except PlanError as err:
-        module.fail_json(msg=str(err))
-    except RestError as err:
-        module.fail_json(msg=f"Mailman REST API: {err}")
-    except DirectError as err:
-        module.fail_json(msg=str(err))
+    except FAILURES as err:
+        module.fail_json(msg=failure_message(err))
     changed = [plan for plan in plans if plan.changed]
     result = {
         "changed": bool(changed),
